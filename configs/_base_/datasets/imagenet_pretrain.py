@@ -1,0 +1,20 @@
+# ImageNet-1k train split for pretraining (labels unused). Layout:
+#   data/imagenet/train/n01440764/*.JPEG ... (mmpretrain's ImageNet dataset;
+#   meta/train.txt is used when present). Method configs set the pipeline:
+#   train_pipeline = [dict(type='LoadImageFromFile'), <views>, <packing>]
+dataset_type = 'ImageNet'
+data_root = 'data/imagenet/'
+data_preprocessor = dict(
+    type='SelfSupDataPreprocessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    to_rgb=True)
+
+train_dataloader = dict(
+    batch_size=128,
+    num_workers=8,
+    persistent_workers=True,
+    pin_memory=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    collate_fn=dict(type='default_collate'),
+    dataset=dict(type=dataset_type, data_root=data_root, split='train'))

@@ -1,0 +1,32 @@
+# Runtime shared by every mmsiam pretraining config.
+default_scope = 'mmsiam'
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    # Iteration timing: the logger prints time/iter, data time and the ETA.
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    # Keep the newest three epoch checkpoints (plus `last_checkpoint`).
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+)
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # NCCL on GPUs; tools/train.py and tools/test.py switch to gloo (CPU
+    # processes) on a machine without CUDA.
+    dist_cfg=dict(backend='nccl'),
+)
+
+log_processor = dict(window_size=10)
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
+log_level = 'INFO'
+
+load_from = None
+resume = False
+
+# Different seeds per rank so that workers draw different augmentations.
+randomness = dict(seed=0, diff_rank_seed=True)

@@ -1,0 +1,28 @@
+# AdamW with linear warm-up then cosine decay, per iteration. Method configs
+# set lr (from their base lr and batch), betas, weight decay and warm-up.
+optim_wrapper = dict(
+    type='AmpOptimWrapper',
+    loss_scale='dynamic',
+    optimizer=dict(
+        type='AdamW', lr=1.5e-4, betas=(0.9, 0.95), weight_decay=0.05),
+    clip_grad=dict(max_norm=1.0))
+
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1e-4,
+        by_epoch=True,
+        begin=0,
+        end=40,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        T_max=1560,
+        eta_min=0.,
+        by_epoch=True,
+        begin=40,
+        end=1600,
+        convert_to_iter_based=True)
+]
+
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=1600)

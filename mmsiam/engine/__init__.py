@@ -1,0 +1,3 @@
+# mmengine does not import parent registries lazily: importing mmpretrain.engine
+# here registers its hooks, optimizers and constructors for the mmsiam scope.
+import mmpretrain.engine  # noqa: F401

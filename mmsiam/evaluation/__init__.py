@@ -1,0 +1,3 @@
+# mmengine does not import parent registries lazily: importing
+# mmpretrain.evaluation here registers its metrics for the mmsiam scope.
+import mmpretrain.evaluation  # noqa: F401

@@ -1,0 +1,11 @@
+from .compat import (allow_mmengine_checkpoint_globals, apply_stack_fixes,
+                     history_buffer_getattr, patch_lvis_numpy_aliases)
+from .config_checks import check_config
+from .distributed import prepare_distributed_env
+from .setup_env import register_all_modules
+
+__all__ = [
+    'allow_mmengine_checkpoint_globals', 'apply_stack_fixes',
+    'history_buffer_getattr', 'patch_lvis_numpy_aliases',
+    'check_config', 'prepare_distributed_env', 'register_all_modules'
+]

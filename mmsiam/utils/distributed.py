@@ -1,0 +1,49 @@
+"""Distributed set-up that works with and without CUDA."""
+import datetime
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.config import Config
+
+
+def prepare_distributed_env(cfg: Config, launcher: str) -> None:
+    """Make ``cfg`` run distributed on the devices this machine has.
+
+    On a CUDA machine nothing changes (the config's backend, e.g. NCCL, and
+    one device per process). Without CUDA the run uses CPU processes:
+
+    * the backend becomes ``gloo`` (``env_cfg.dist_cfg.backend``);
+    * DDP gets ``device_ids=None``, as CPU modules require;
+    * for the ``pytorch`` launcher the process group is initialised here,
+      because mmengine's initialiser calls ``torch.cuda.set_device``.
+
+    Args:
+        cfg (Config): The full runner config; modified in place.
+        launcher (str): ``none``, ``pytorch``, ``slurm`` or ``mpi``.
+    """
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    if launcher != 'pytorch':
+        raise RuntimeError(
+            f'--launcher {launcher} needs CUDA devices; on a machine without '
+            'CUDA use tools/dist_train.sh (--launcher pytorch), which runs '
+            'CPU processes over gloo.')
+    env_cfg = cfg.setdefault('env_cfg', {})
+    env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    wrapper = cfg.get('model_wrapper_cfg') or dict(
+        type='MMDistributedDataParallel',
+        broadcast_buffers=False,
+        find_unused_parameters=cfg.get('find_unused_parameters', False))
+    wrapper['device_ids'] = None
+    cfg.model_wrapper_cfg = wrapper
+    if not dist.is_initialized():
+        timeout = env_cfg['dist_cfg'].get('timeout')
+        kwargs = {}
+        if timeout is not None:
+            kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+        dist.init_process_group(
+            backend='gloo',
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']),
+            **kwargs)

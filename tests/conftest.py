@@ -1,0 +1,60 @@
+"""Shared fixtures: the repository paths, a command runner for the tools as a
+user runs them, and small data sets generated once per session."""
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'demo_pretrain.py')
+# Overrides that shrink the demo to a few iterations for tests.
+TINY_DEMO_OPTIONS = [
+    'train_dataloader.dataset.indices=64', 'train_dataloader.batch_size=16',
+    'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=0',
+    'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1'
+]
+
+
+def tool_env():
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
+    env['PYTHON'] = sys.executable
+    env.setdefault('OMP_NUM_THREADS', '1')
+    return env
+
+
+def run_tool(args, cwd=REPO, timeout=600, check=True):
+    """Run a command-line tool; on failure show its output."""
+    if args[0].endswith('.py'):
+        args = [sys.executable] + list(args)
+    proc = subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=tool_env(), timeout=timeout,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if check and proc.returncode != 0:
+        pytest.fail(f'{" ".join(map(str, args))} exited with '
+                    f'{proc.returncode}:\n{proc.stdout[-6000:]}')
+    return proc
+
+
+@pytest.fixture(scope='session')
+def tiny_benchmarks(tmp_path_factory):
+    """Tiny COCO / LVIS / ADE20k sets written by the real generator tool."""
+    out = tmp_path_factory.mktemp('tiny') / 'data'
+    run_tool([
+        osp.join(REPO, 'tools', 'misc', 'make_tiny_datasets.py'), out,
+        '--num-train', 4, '--num-val', 3
+    ])
+    return out
+
+
+@pytest.fixture(scope='session')
+def demo_run(tmp_path_factory):
+    """The demo config trained for 2 tiny epochs through tools/train.py."""
+    work_dir = tmp_path_factory.mktemp('demo') / 'work_dir'
+    proc = run_tool([
+        osp.join(REPO, 'tools', 'train.py'), DEMO_CONFIG, '--work-dir',
+        work_dir, '--cfg-options'
+    ] + TINY_DEMO_OPTIONS)
+    return work_dir, proc.stdout

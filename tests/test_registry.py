@@ -1,0 +1,68 @@
+import pytest
+from mmengine import DefaultScope
+from mmengine.config import Config
+from mmengine.registry import MODELS as ROOT_MODELS
+
+from mmsiam import registry
+from mmsiam.datasets import MNIST5k
+from mmsiam.utils import register_all_modules
+
+
+def test_nodes_are_mmsiam_children_of_mmpretrain():
+    from mmpretrain import registry as mmpretrain_registry
+    for name in registry.__all__:
+        node = getattr(registry, name)
+        assert node.scope == 'mmsiam', name
+        assert node.parent is getattr(mmpretrain_registry, name), name
+
+
+def test_default_scope_mmsiam_builds_mmpretrain_and_mmengine_types():
+    register_all_modules()
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        backbone = registry.MODELS.build(dict(type='ResNet', depth=18))
+        assert type(backbone).__module__.startswith('mmpretrain')
+        dataset = registry.DATASETS.build(dict(type='MNIST5k', split='val'))
+        assert isinstance(dataset, MNIST5k)
+        sampler = registry.DATA_SAMPLERS.build(
+            dict(type='DefaultSampler', shuffle=False, dataset=dataset))
+        assert type(sampler).__module__.startswith('mmengine')
+
+
+def test_unknown_type_names_the_key_and_registry():
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        with pytest.raises(KeyError, match='ResNett.*mmsiam'):
+            registry.MODELS.build(dict(type='ResNett', depth=18))
+
+
+def _mmdet_config(tmp_path, lines):
+    path = tmp_path / 'mask_rcnn_with_mmsiam.py'
+    path.write_text('\n'.join([
+        "_base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'",
+        "custom_imports = dict(imports=['mmsiam'], "
+        'allow_failed_imports=False)',
+    ] + lines))
+    return Config.fromfile(str(path))
+
+
+def test_mmdet_config_builds_mmsiam_type_through_custom_imports(tmp_path):
+    import mmdet.registry
+    cfg = _mmdet_config(
+        tmp_path, ["extra_dataset = dict(type='mmsiam.MNIST5k', "
+                   "split='val')"])
+    assert cfg.default_scope == 'mmdet'
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        # The inherited mmdet model still builds in the mmdet scope...
+        detector = mmdet.registry.MODELS.build(cfg.model)
+        assert type(detector).__name__ == 'MaskRCNN'
+        # ...and the mmdet registry reaches mmsiam's type by its scope.
+        dataset = mmdet.registry.DATASETS.build(cfg.extra_dataset)
+    assert isinstance(dataset, MNIST5k) and len(dataset) == 1000
+
+
+def test_mmseg_scope_reaches_mmsiam_types():
+    import mmseg.registry
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        cls = mmseg.registry.DATASETS.get('mmsiam.MNIST5k')
+    assert cls is MNIST5k
+    # The node is found from the root as well (scoped keys start there).
+    assert ROOT_MODELS._search_child('mmsiam') is registry.MODELS

@@ -1,0 +1,140 @@
+"""tools/train.py as a user runs it: flags, outputs, resume, bad inputs."""
+import os
+import os.path as osp
+import re
+import shutil
+import sys
+
+import pytest
+from mmengine.config import Config
+
+from conftest import DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, run_tool
+
+sys.path.insert(0, osp.join(REPO, 'tools'))
+import train  # noqa: E402
+
+TRAIN = osp.join(REPO, 'tools', 'train.py')
+
+
+def test_resume_flag_forms(tmp_path):
+    assert train.parse_args([DEMO_CONFIG]).resume is None
+    assert train.parse_args([DEMO_CONFIG, '--resume']).resume == 'auto'
+    ckpt = tmp_path / 'epoch_1.pth'
+    ckpt.write_bytes(b'')
+    args = train.parse_args([DEMO_CONFIG, '--resume', str(ckpt)])
+    cfg = train.merge_args(Config.fromfile(DEMO_CONFIG), args)
+    assert cfg.resume is True and cfg.load_from == str(ckpt)
+    args = train.parse_args([DEMO_CONFIG, '--resume', 'nope.pth'])
+    with pytest.raises(FileNotFoundError, match='nope.pth'):
+        train.merge_args(Config.fromfile(DEMO_CONFIG), args)
+
+
+def test_options_are_merged(monkeypatch):
+    monkeypatch.delenv('LOCAL_RANK', raising=False)
+    args = train.parse_args([
+        DEMO_CONFIG, '--amp', '--auto-scale-lr', '--local-rank', '1',
+        '--launcher', 'pytorch', '--cfg-options', 'train_cfg.max_epochs=7'
+    ])
+    assert os.environ['LOCAL_RANK'] == '1'
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.merge_from_dict(args.cfg_options)
+    cfg = train.merge_args(cfg, args)
+    assert cfg.train_cfg.max_epochs == 7
+    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.auto_scale_lr.enable is True
+    assert cfg.launcher == 'pytorch'
+    assert cfg.work_dir == osp.join('./work_dirs', 'demo_pretrain')
+    with pytest.raises(SystemExit):
+        train.parse_args([DEMO_CONFIG, '--launcher', 'ssh'])
+
+
+def test_auto_scale_lr_needs_base_batch_size():
+    args = train.parse_args([DEMO_CONFIG, '--auto-scale-lr'])
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.pop('auto_scale_lr')
+    with pytest.raises(KeyError, match='base_batch_size'):
+        train.merge_args(cfg, args)
+
+
+def _losses(log_text):
+    return [float(x) for x in re.findall(r'\bloss: ([0-9.]+)', log_text)]
+
+
+def test_demo_trains_and_reports_outputs(demo_run):
+    work_dir, stdout = demo_run
+    assert f'Checkpoint: {work_dir / "epoch_2.pth"}' in stdout
+    log = re.search(r'Log: (\S+\.log)', stdout).group(1)
+    assert osp.isfile(log)
+    assert len(_losses(open(log).read())) == 8  # 2 epochs x 4 iterations
+    assert {'epoch_1.pth', 'epoch_2.pth'} <= set(os.listdir(work_dir))
+
+
+def test_resume_auto_continues(demo_run, tmp_path):
+    work_dir = tmp_path / 'work_dir'
+    shutil.copytree(demo_run[0], work_dir)
+    options = [o for o in TINY_DEMO_OPTIONS if 'max_epochs' not in o]
+    proc = run_tool([
+        TRAIN, DEMO_CONFIG, '--work-dir', work_dir, '--resume',
+        '--cfg-options', 'train_cfg.max_epochs=3'
+    ] + options)
+    assert 'resumed epoch: 2, iter: 8' in proc.stdout
+    assert 'Epoch(train) [3][4/4]' in proc.stdout
+    assert 'Epoch(train) [1]' not in proc.stdout
+    assert (work_dir / 'epoch_3.pth').is_file()
+
+
+def test_fresh_run_never_overwrites_checkpoints(demo_run):
+    work_dir = demo_run[0]
+    before = (work_dir / 'epoch_2.pth').stat().st_mtime_ns
+    proc = run_tool([TRAIN, DEMO_CONFIG, '--work-dir', work_dir,
+                     '--cfg-options'] + TINY_DEMO_OPTIONS, check=False)
+    assert proc.returncode != 0
+    assert 'already holds checkpoints' in proc.stdout
+    assert (work_dir / 'epoch_2.pth').stat().st_mtime_ns == before
+
+
+def test_misspelt_component_key_is_named(tmp_path):
+    proc = run_tool([
+        TRAIN, DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options',
+        'model.backbone.deptth=18'
+    ], check=False)
+    assert proc.returncode != 0
+    assert "unexpected keyword argument 'deptth'" in proc.stdout
+
+
+def _image_folder_config(tmp_path, data_root):
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.train_dataloader.dataset = dict(
+        type='CustomDataset',
+        data_root=str(data_root),
+        with_label=False,
+        pipeline=[dict(type='LoadImageFromFile')] + cfg.train_pipeline)
+    cfg.train_dataloader.update(
+        batch_size=2, num_workers=0, persistent_workers=False)
+    path = tmp_path / 'image_folder.py'
+    cfg.dump(str(path))
+    return path
+
+
+def test_missing_data_root_is_named(tmp_path):
+    missing = tmp_path / 'no_such_folder'
+    config = _image_folder_config(tmp_path, missing)
+    proc = run_tool([TRAIN, config, '--work-dir', tmp_path / 'wd'],
+                    check=False)
+    assert proc.returncode != 0
+    assert 'train_dataloader.dataset.data_root' in proc.stdout
+    assert str(missing) in proc.stdout
+
+
+def test_unreadable_image_is_named(tmp_path):
+    from PIL import Image
+    folder = tmp_path / 'images'
+    folder.mkdir()
+    for i in range(3):
+        Image.new('RGB', (40, 40), (i * 60, 0, 0)).save(folder / f'{i}.jpg')
+    (folder / 'broken.jpg').write_bytes(b'\xff\xd8\xff not a jpeg')
+    config = _image_folder_config(tmp_path, folder)
+    proc = run_tool([TRAIN, config, '--work-dir', tmp_path / 'wd'],
+                    check=False)
+    assert proc.returncode != 0
+    assert str(folder / 'broken.jpg') in proc.stdout

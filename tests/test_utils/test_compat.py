@@ -1,0 +1,72 @@
+import os
+import pickle
+
+import pytest
+import torch
+from mmengine.logging import HistoryBuffer
+from mmengine.runner.checkpoint import _load_checkpoint
+
+import mmsiam  # noqa: F401  (applies the allow-list)
+
+
+class _RunsShell:
+    """Pickles to a call of os.system, as a hostile checkpoint would."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f'touch {self.marker}', ))
+
+
+class _ReachesInit:
+    """Pickles to getattr(HistoryBuffer, '__init__'): the first step of
+    walking from an allowed class to arbitrary code."""
+
+    def __reduce__(self):
+        return (getattr, (HistoryBuffer, '__init__'))
+
+
+def test_runner_checkpoint_loads_weights_only(demo_run):
+    work_dir, _ = demo_run
+    path = work_dir / 'epoch_2.pth'
+    ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    assert {'meta', 'state_dict', 'message_hub', 'optimizer'} <= set(ckpt)
+    loss = ckpt['message_hub']['log_scalars']['train/loss']
+    assert isinstance(loss, HistoryBuffer) and len(loss.data[0]) == 8
+    # mmengine's own loader (used by resume, load_from and Pretrained).
+    via_mmengine = _load_checkpoint(str(path), map_location='cpu')
+    assert via_mmengine['meta']['epoch'] == 2
+
+
+def test_hostile_pickle_is_refused(tmp_path):
+    # mmengine calls torch.load without weights_only: the default must
+    # stay weights_only=True.
+    assert 'TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD' not in os.environ
+    marker = tmp_path / 'pwned'
+    path = tmp_path / 'hostile.pth'
+    torch.save({'state_dict': {}, 'x': _RunsShell(marker)}, path)
+    with pytest.raises(pickle.UnpicklingError, match='os.system|posix'):
+        _load_checkpoint(str(path), map_location='cpu')
+    assert not marker.exists()
+
+
+def test_getattr_is_limited_to_history_buffer_statistics(tmp_path):
+    path = tmp_path / 'walks.pth'
+    torch.save({'x': _ReachesInit()}, path)
+    with pytest.raises(pickle.UnpicklingError,
+                       match=r"getattr\(.*HistoryBuffer.*'__init__'\)"):
+        torch.load(path, weights_only=True)
+    buffer = HistoryBuffer()
+    buffer.update(3.0)
+    torch.save({'b': buffer}, tmp_path / 'ok.pth')
+    loaded = torch.load(tmp_path / 'ok.pth', weights_only=True)['b']
+    assert loaded.mean() == 3.0
+
+
+def test_lvis_eval_gets_numpy_aliases_only_there():
+    import numpy as np
+    import lvis.eval
+    assert lvis.eval.np.float is float
+    assert lvis.eval.np.cumsum is np.cumsum
+    assert not hasattr(np, 'float')  # numpy itself is untouched

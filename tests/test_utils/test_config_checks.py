@@ -1,0 +1,63 @@
+import pytest
+from mmengine.config import Config
+
+from mmsiam.utils import check_config
+from mmsiam.utils.config_checks import ConfigKeyError
+
+
+def _cfg(**kwargs):
+    return Config(dict(kwargs))
+
+
+def test_misspelt_runner_key_is_named():
+    cfg = _cfg(train_dataloder=dict(batch_size=2), train_cfg=dict())
+    with pytest.raises(ConfigKeyError) as err:
+        check_config(cfg)
+    assert '"train_dataloder"' in str(err.value)
+    assert '"train_dataloader"' in str(err.value)
+
+
+def test_config_variables_are_not_typos():
+    # Ordinary variables of OpenMMLab configs pass.
+    check_config(
+        _cfg(data_root='x', train_pipeline=[], test_pipeline=[],
+             backend_args=None, dataset_type='CocoDataset', model=dict()))
+
+
+def test_missing_data_root_names_key_and_path(tmp_path):
+    missing = str(tmp_path / 'imagenet')
+    cfg = _cfg(train_dataloader=dict(
+        dataset=dict(type='ImageNet', data_root=missing, split='train')))
+    with pytest.raises(FileNotFoundError) as err:
+        check_config(cfg)
+    assert 'train_dataloader.dataset.data_root' in str(err.value)
+    assert missing in str(err.value)
+
+
+def test_wrapped_dataset_ann_file_is_checked(tmp_path):
+    cfg = _cfg(val_dataloader=dict(dataset=dict(
+        type='ClassBalancedDataset',
+        dataset=dict(
+            type='LVISV1Dataset',
+            data_root=str(tmp_path),
+            ann_file='annotations/lvis_v1_val.json'))))
+    with pytest.raises(FileNotFoundError,
+                       match=r'val_dataloader\.dataset\.dataset\.ann_file.*'
+                       r'lvis_v1_val\.json'):
+        check_config(cfg)
+
+
+def test_data_prefix_and_metric_ann_file(tmp_path):
+    (tmp_path / 'images').mkdir()
+    ok = _cfg(test_dataloader=dict(dataset=dict(
+        data_root=str(tmp_path), data_prefix=dict(img_path='images'))))
+    check_config(ok, phase='test')
+    bad = _cfg(test_dataloader=dict(dataset=dict(
+        data_root=str(tmp_path), data_prefix=dict(seg_map_path='labels'))))
+    with pytest.raises(FileNotFoundError,
+                       match=r'data_prefix\.seg_map_path'):
+        check_config(bad, phase='test')
+    metric = _cfg(test_evaluator=dict(
+        type='CocoMetric', ann_file=str(tmp_path / 'instances.json')))
+    with pytest.raises(FileNotFoundError, match='test_evaluator.ann_file'):
+        check_config(metric, phase='test')

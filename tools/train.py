@@ -1,0 +1,147 @@
+#!/usr/bin/env python
+"""Train a model from a config: mmsiam pretraining or a downstream
+mmdet / mmseg / mmpretrain benchmark config of this repository."""
+import argparse
+import glob
+import os
+import os.path as osp
+import sys
+
+from mmengine.config import Config, DictAction
+
+import mmsiam  # noqa: F401  (weights_only allow-list for checkpoints)
+from mmsiam.utils import (check_config, prepare_distributed_env,
+                          register_all_modules)
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Train a model')
+    parser.add_argument('config', help='train config file path')
+    parser.add_argument(
+        '--work-dir',
+        help='the dir to save logs and checkpoints (default: '
+        './work_dirs/<config name>)')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from a checkpoint; without a value (or "auto") resume '
+        'from the latest checkpoint in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='enable automatic mixed precision training')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate by the actual total batch size '
+        '(uses the config\'s auto_scale_lr.base_batch_size)')
+    parser.add_argument(
+        '--no-validate',
+        action='store_true',
+        help='do not validate during training')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, as key=value pairs; nested '
+        'keys use dots, e.g. train_dataloader.batch_size=8; lists are given '
+        'as key="[a,b]" or key=a,b')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank (older: --local_rank).
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    """Apply the command-line options to the config."""
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+        if optim_wrapper == 'AmpOptimWrapper':
+            print('AMP is already enabled in the config.')
+        else:
+            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise FileNotFoundError(
+                f'--resume {args.resume}: no such checkpoint file')
+        cfg.resume = True
+        cfg.load_from = args.resume
+    if args.auto_scale_lr:
+        if 'base_batch_size' not in cfg.get('auto_scale_lr', {}):
+            raise KeyError(
+                '--auto-scale-lr needs `auto_scale_lr = dict(enable=False, '
+                f'base_batch_size=...)` in {args.config}')
+        cfg.auto_scale_lr.enable = True
+    if args.no_validate:
+        cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    cfg.launcher = args.launcher
+    return cfg
+
+
+def refuse_to_overwrite(cfg):
+    """A fresh run must not overwrite the checkpoints of an earlier one."""
+    if cfg.get('resume', False):
+        return
+    old = sorted(glob.glob(osp.join(cfg.work_dir, '*.pth')))
+    if old:
+        names = ', '.join(osp.basename(p) for p in old[:3])
+        raise FileExistsError(
+            f'work dir {cfg.work_dir} already holds checkpoints of an '
+            f'earlier run ({names}{", ..." if len(old) > 3 else ""}); a new '
+            'run would overwrite them. Continue it with --resume, or choose '
+            'another --work-dir.')
+
+
+def report_outputs(runner):
+    """Print where the run's checkpoint and log are."""
+    if runner.rank != 0:
+        return
+    last = osp.join(runner.work_dir, 'last_checkpoint')
+    if osp.isfile(last):
+        with open(last) as f:
+            print(f'Checkpoint: {f.read().strip()}')
+    print(f'Log: {osp.join(runner.log_dir, runner.timestamp + ".log")}')
+    print(f'Work dir: {runner.work_dir}')
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    register_all_modules(init_default_scope=False)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg = merge_args(cfg, args)
+    check_config(cfg, phase='train')
+    refuse_to_overwrite(cfg)
+    prepare_distributed_env(cfg, args.launcher)
+
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    runner.train()
+    report_outputs(runner)
+
+
+if __name__ == '__main__':
+    sys.exit(main())
