@@ -1,5 +1,6 @@
 """Shared fixtures: the repository paths, a command runner for the tools as a
 user runs them, and small data sets generated once per session."""
+import importlib.util
 import os
 import os.path as osp
 import subprocess
@@ -15,6 +16,16 @@ TINY_DEMO_OPTIONS = [
     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=0',
     'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1'
 ]
+
+
+def load_tool(relpath):
+    """Import a script under tools/ by path, as a module."""
+    path = osp.join(REPO, 'tools', relpath)
+    name = 'tool_' + relpath.replace('/', '_')[:-3]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def tool_env():

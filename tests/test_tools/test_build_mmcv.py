@@ -1,15 +1,12 @@
 """tools/misc/build_mmcv.py: the pieces that decide how mmcv is built."""
-import importlib.util
 import os.path as osp
 
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import REPO, load_tool, run_tool
 
 SCRIPT = osp.join(REPO, 'tools', 'misc', 'build_mmcv.py')
-spec = importlib.util.spec_from_file_location('build_mmcv', SCRIPT)
-build_mmcv = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(build_mmcv)
+build_mmcv = load_tool('misc/build_mmcv.py')
 
 SETUP_PY = """
 extra_compile_args = {'cxx': ['-std=c++14']}

@@ -3,15 +3,14 @@ import os
 import os.path as osp
 import re
 import shutil
-import sys
 
 import pytest
 from mmengine.config import Config
 
-from conftest import DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, run_tool
+from conftest import (DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, load_tool,
+                      run_tool)
 
-sys.path.insert(0, osp.join(REPO, 'tools'))
-import train  # noqa: E402
+train = load_tool('train.py')
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 

@@ -59,12 +59,14 @@ def log(msg):
     print(f'[build_mmcv] {msg}', flush=True)
 
 
-def installed_mmcv_ok(version):
-    """True if ``mmcv==version`` is importable with its compiled ops."""
+def check_installed_mmcv(version):
+    """'' if ``mmcv==version`` imports with its compiled ops, else why not."""
     code = ('import mmcv, sys; from mmcv.ops import nms, RoIAlign; '
-            f'sys.exit(0 if mmcv.__version__ == {version!r} else 1)')
-    return subprocess.run([sys.executable, '-c', code],
-                           capture_output=True).returncode == 0
+            f'assert mmcv.__version__ == {version!r}, mmcv.__version__')
+    proc = subprocess.run([sys.executable, '-c', code], capture_output=True,
+                          text=True)
+    return '' if proc.returncode == 0 else (proc.stderr.strip().splitlines()
+                                            or ['failed'])[-1]
 
 
 def cuda_toolkit_present():
@@ -104,8 +106,10 @@ def pip(*args, **kwargs):
 
 
 def install_wheel(wheel):
+    """Install the wheel and mmcv's own dependencies (addict, mmengine...)."""
     log(f'installing {wheel}')
-    pip('install', '--no-deps', '--force-reinstall', str(wheel), check=True)
+    pip('install', '--force-reinstall', '--no-deps', str(wheel), check=True)
+    pip('install', str(wheel), check=True)
 
 
 def patch_cxx_standard(setup_py, std):
@@ -177,7 +181,7 @@ def build_wheel(args, target):
 
 def main():
     args = parse_args()
-    if not args.force and installed_mmcv_ok(args.version):
+    if not args.force and not check_installed_mmcv(args.version):
         log(f'mmcv {args.version} with ops already installed')
         return
     target = cache_folder(args.cache_dir, cuda_toolkit_present())
@@ -185,10 +189,12 @@ def main():
     wheel = cached[-1] if cached and not args.force else build_wheel(
         args, target)
     install_wheel(wheel)
-    if not installed_mmcv_ok(args.version):
+    problem = check_installed_mmcv(args.version)
+    if problem:
         sys.exit(f'[build_mmcv] mmcv was installed from {wheel} but '
-                 '`from mmcv.ops import nms, RoIAlign` fails; remove the '
-                 'wheel and rerun with --force')
+                 f'`from mmcv.ops import nms, RoIAlign` fails: {problem}\n'
+                 '[build_mmcv] if the wheel is broken, rerun with --force to '
+                 'rebuild it')
     log(f'mmcv {args.version} with ops is ready')
 
 
