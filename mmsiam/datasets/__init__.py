@@ -3,5 +3,6 @@
 import mmpretrain.datasets  # noqa: F401
 
 from .mnist5k import MNIST5k
+from .transforms import *  # noqa: F401,F403
 
 __all__ = ['MNIST5k']

@@ -21,6 +21,12 @@ Every fix mmsiam needs for its pinned stack lives here, is applied once when
   ``lvis.eval`` a numpy namespace that still has ``float``; numpy itself is
   not modified. The patch is applied when ``lvis.eval`` is imported, so
   importing mmsiam does not import lvis.
+* **Hue jitter on numpy 2.** mmcv 2.1.0's ``adjust_hue`` shifts the hue
+  channel by ``np.uint8(hue_factor * 255)``, which numpy 2 refuses for a
+  negative factor (``OverflowError``), so every ``ColorJitter(hue=...)``
+  crashes about half the time. :func:`adjust_hue` does the same shift with
+  the numpy-1 wrap-around (``-14 -> 242``) and replaces ``mmcv.adjust_hue``
+  (and its aliases in ``mmcv.image``); results on numpy 1 are unchanged.
 """
 import importlib.abc
 import importlib.util
@@ -28,13 +34,17 @@ import pickle
 import sys
 import types
 
+import cv2
+
 import numpy as np
 import torch
 from mmengine.logging import HistoryBuffer
+from PIL import Image
 
 __all__ = [
     'allow_mmengine_checkpoint_globals', 'history_buffer_getattr',
-    'patch_lvis_numpy_aliases', 'apply_stack_fixes'
+    'patch_lvis_numpy_aliases', 'adjust_hue', 'patch_mmcv_adjust_hue',
+    'apply_stack_fixes'
 ]
 
 # Methods HistoryBuffer registers in every instance (``register_statistics``
@@ -126,7 +136,52 @@ def patch_lvis_numpy_aliases():
                                                   _patch_lvis_eval))
 
 
+def adjust_hue(img: np.ndarray, hue_factor: float, backend=None):
+    """``mmcv.adjust_hue`` that also works on numpy 2.
+
+    Shifts the hue channel (HSV, full 0-255 range) of a BGR image by
+    ``int(hue_factor * 255) mod 256``.
+
+    Args:
+        img (np.ndarray): ``(H, W, 3)`` BGR image (uint8 for 'pillow').
+        hue_factor (float): In [-0.5, 0.5].
+        backend (str, optional): 'cv2' or 'pillow'; None uses mmcv's
+            ``imread_backend``.
+    """
+    import mmcv.image.io
+    backend = backend or mmcv.image.io.imread_backend
+    if backend not in ('cv2', 'pillow'):
+        raise ValueError(f'backend: {backend} is not supported. Supported '
+                         "backends are 'cv2', 'pillow'")
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f'hue_factor:{hue_factor} is not in [-0.5, 0.5].')
+    if not (isinstance(img, np.ndarray) and img.ndim in (2, 3)):
+        raise TypeError('img should be ndarray with dim=[2 or 3].')
+    shift = np.uint8(int(hue_factor * 255) % 256)
+    if backend == 'pillow':
+        if img.dtype != np.uint8:
+            raise TypeError('Pillow backend only support uint8 type')
+        hue, sat, val = Image.fromarray(
+            img[..., ::-1], mode='RGB').convert('HSV').split()
+        hue = Image.fromarray(np.asarray(hue, dtype=np.uint8) + shift, 'L')
+        rgb = Image.merge('HSV', (hue, sat, val)).convert('RGB')
+        return np.asarray(rgb, dtype=img.dtype)[..., ::-1]
+    hsv = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_BGR2HSV_FULL)
+    hsv[..., 0] += shift
+    return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL).astype(img.dtype)
+
+
+def patch_mmcv_adjust_hue():
+    """Bind :func:`adjust_hue` to every name mmcv exports it under."""
+    import mmcv
+    import mmcv.image
+    import mmcv.image.photometric
+    for module in (mmcv, mmcv.image, mmcv.image.photometric):
+        module.adjust_hue = adjust_hue
+
+
 def apply_stack_fixes():
     """Every fix of this module; called once by ``import mmsiam``."""
     allow_mmengine_checkpoint_globals()
     patch_lvis_numpy_aliases()
+    patch_mmcv_adjust_hue()

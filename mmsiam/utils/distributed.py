@@ -1,6 +1,7 @@
 """Distributed set-up that works with and without CUDA."""
 import datetime
 import os
+import warnings
 
 import torch
 import torch.distributed as dist
@@ -15,6 +16,8 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
 
     * the backend becomes ``gloo`` (``env_cfg.dist_cfg.backend``);
     * DDP gets ``device_ids=None``, as CPU modules require;
+    * ``sync_bn`` is dropped (torch's SyncBatchNorm needs GPUs): BatchNorm
+      statistics stay per process, with a warning;
     * for the ``pytorch`` launcher the process group is initialised here,
       because mmengine's initialiser calls ``torch.cuda.set_device``.
 
@@ -37,6 +40,10 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
         find_unused_parameters=cfg.get('find_unused_parameters', False))
     wrapper['device_ids'] = None
     cfg.model_wrapper_cfg = wrapper
+    if cfg.get('sync_bn'):
+        warnings.warn(f'sync_bn={cfg.sync_bn!r} needs CUDA; BatchNorm '
+                      'statistics stay per process in this CPU run')
+        cfg.sync_bn = None
     if not dist.is_initialized():
         timeout = env_cfg['dist_cfg'].get('timeout')
         kwargs = {}

@@ -70,3 +70,28 @@ def test_lvis_eval_gets_numpy_aliases_only_there():
     assert lvis.eval.np.float is float
     assert lvis.eval.np.cumsum is np.cumsum
     assert not hasattr(np, 'float')  # numpy itself is untouched
+
+
+@pytest.mark.parametrize('backend', ['cv2', 'pillow'])
+def test_adjust_hue_takes_negative_factors(backend):
+    import cv2
+    import mmcv
+    import numpy as np
+    from mmsiam.utils.compat import adjust_hue
+    assert mmcv.adjust_hue is adjust_hue  # patched at import
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
+    if backend == 'cv2':
+        # mmcv 2.1.0's formula: hue + uint8(int(f * 255)), wrapping.
+        hsv = cv2.cvtColor(img, cv2.COLOR_BGR2HSV_FULL)
+        for factor, shift in ((0.1, 25), (0.5, 127), (-0.056, 242)):
+            expected = hsv.copy()
+            expected[..., 0] += np.uint8(shift)
+            assert np.array_equal(
+                adjust_hue(img, factor, backend),
+                cv2.cvtColor(expected, cv2.COLOR_HSV2BGR_FULL))
+    shifted = adjust_hue(img, -0.2, backend)
+    back = adjust_hue(shifted, 0.2, backend)
+    assert np.abs(back.astype(int) - img.astype(int)).mean() < 8
+    with pytest.raises(ValueError, match='hue_factor'):
+        adjust_hue(img, 0.7, backend)

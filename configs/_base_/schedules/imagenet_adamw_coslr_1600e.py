@@ -1,16 +1,16 @@
-# AdamW with linear warm-up then cosine decay, per iteration. Method configs
-# set lr (from their base lr and batch), betas, weight decay and warm-up.
+# AdamW + fp16 AMP + grad clip 1.0; linear warm-up from 0 for 40 epochs,
+# then per-iteration cosine to 0 over 1600 epochs. Method configs set lr
+# (from their base lr and total batch), betas and paramwise options.
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     loss_scale='dynamic',
-    optimizer=dict(
-        type='AdamW', lr=1.5e-4, betas=(0.9, 0.95), weight_decay=0.05),
+    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
     clip_grad=dict(max_norm=1.0))
 
 param_scheduler = [
     dict(
         type='LinearLR',
-        start_factor=1e-4,
+        start_factor=1e-9,
         by_epoch=True,
         begin=0,
         end=40,

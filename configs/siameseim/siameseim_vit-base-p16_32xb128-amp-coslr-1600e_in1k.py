@@ -1,0 +1,30 @@
+# SiameseIM ViT-B/16, 1600 epochs on ImageNet-1k, 32 GPUs x 128 images.
+# Recipe: AdamW (0.9, 0.95), wd 0.05 (also on cls/mask tokens; none on
+# norms and biases), lr 6.25e-5 x 4096 / 256 = 1e-3, 40 warm-up epochs then
+# per-iteration cosine to 0, grad clip 1.0, fp16 AMP, SyncBN over tokens.
+_base_ = [
+    '../_base_/models/siameseim_vit-base-p16.py',
+    '../_base_/datasets/imagenet_siameseim.py',
+    '../_base_/schedules/imagenet_adamw_coslr_1600e.py',
+    '../_base_/default_runtime.py',
+]
+
+train_dataloader = dict(batch_size=128)
+
+optim_wrapper = dict(
+    optimizer=dict(lr=6.25e-5 * 4096 / 256, betas=(0.9, 0.95)),
+    # ndim <= 1 parameters and biases get no weight decay; the cls and mask
+    # tokens (3-D) keep it, as published.
+    paramwise_cfg=dict(flat_decay_mult=0., bias_decay_mult=0.))
+
+# BatchNorms over tokens are synchronised across GPUs (global statistics).
+sync_bn = 'torch'
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=100),
+    checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=3))
+
+# lr is given for the total batch 4096 = 32 x 128; --auto-scale-lr rescales.
+auto_scale_lr = dict(base_batch_size=4096)

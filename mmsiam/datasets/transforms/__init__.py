@@ -1,0 +1,9 @@
+from .geometry import (RandomResizedCropWithBox, SiameseIMRelativeGeometry,
+                       relative_geometry)
+from .masking import BlockwiseMaskGenerator
+from .multi_view import MultiViewWithKeys
+
+__all__ = [
+    'RandomResizedCropWithBox', 'SiameseIMRelativeGeometry',
+    'relative_geometry', 'BlockwiseMaskGenerator', 'MultiViewWithKeys'
+]

@@ -1,0 +1,56 @@
+import copy
+from typing import List, Sequence
+
+from mmcv.transforms import BaseTransform, Compose
+
+from mmsiam.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class MultiViewWithKeys(BaseTransform):
+    """Run one pipeline per view and keep chosen per-view keys.
+
+    mmpretrain's ``MultiView`` keeps only ``img``; methods that relate views
+    (crop boxes, flips) need more. Each view's pipeline runs on a deep copy of
+    the input; ``img`` and every key in ``keys`` become lists with one entry
+    per view, in pipeline order. A key that some view does not produce is an
+    error naming the key and the view.
+
+    Args:
+        transforms (list[list[dict]]): One pipeline per view group.
+        num_views (int | list[int]): Views per group. Defaults to 1.
+        keys (Sequence[str]): Per-view keys to keep besides ``img``.
+    """
+
+    def __init__(self,
+                 transforms: List[List[dict]],
+                 num_views=1,
+                 keys: Sequence[str] = ()):
+        if isinstance(num_views, int):
+            num_views = [num_views] * len(transforms)
+        if len(num_views) != len(transforms):
+            raise ValueError(f'num_views has {len(num_views)} entries for '
+                             f'{len(transforms)} view pipelines')
+        self.pipelines = []
+        for pipeline, count in zip(transforms, num_views):
+            # Built from mmsiam's registry (which falls back to mmpretrain's
+            # and mmcv's), whatever the current default scope.
+            built = Compose([
+                TRANSFORMS.build(t) if isinstance(t, dict) else t
+                for t in pipeline
+            ])
+            self.pipelines += [built] * count
+        self.keys = tuple(keys)
+
+    def transform(self, results: dict) -> dict:
+        views = [pipeline(copy.deepcopy(results))
+                 for pipeline in self.pipelines]
+        for index, view in enumerate(views):
+            missing = [k for k in ('img', ) + self.keys if k not in view]
+            if missing:
+                raise KeyError(f'view {index} of MultiViewWithKeys has no '
+                               f'{missing}; its pipeline must produce them')
+        results['img'] = [view['img'] for view in views]
+        for key in self.keys:
+            results[key] = [view[key] for view in views]
+        return results

@@ -1,0 +1,88 @@
+from typing import Dict, List, Optional
+
+import torch
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.structures import DataSample
+from torch import Tensor
+
+from mmsiam.registry import MODELS
+
+from ..utils import MomentumTarget
+
+
+def stack_field(data_samples: List[DataSample], key: str,
+                device: torch.device) -> Tensor:
+    """Stack a per-image DataSample field into one batch tensor."""
+    missing = [i for i, ds in enumerate(data_samples) if key not in ds]
+    if missing:
+        raise KeyError(f'data samples {missing[:5]} have no "{key}"; pack it '
+                       f"with PackInputs(algorithm_keys=['{key}'])")
+    return torch.stack([torch.as_tensor(ds.get(key))
+                        for ds in data_samples]).to(device)
+
+
+@MODELS.register_module()
+class SiameseIM(BaseSelfSupervisor):
+    """Siamese Image Modeling.
+
+    The online encoder sees the visible patches of view 1; the projector
+    (neck) and the predictor (head) predict, for every patch of view 2, the
+    projected target feature of that patch, placed by the relative geometry
+    of the two crops. The target branch ``target`` is an EMA copy of encoder
+    and projector (``target.module.0`` / ``.1``), updated every iteration
+    *before* its forward, and sees the full view 2.
+
+    Inputs: ``[view1, view2]`` each ``(B, 3, H, W)``; every data sample
+    carries ``mask`` (bool ``(G, G)``, True = masked, for view 1) and
+    ``relative_geometry`` (float ``(6,)``).
+
+    Args:
+        backbone, neck, head (dict): Encoder, projector, predictor + loss.
+        base_momentum (float): Initial online weight of the EMA (0.005, i.e.
+            target momentum 0.995 -> 1 on a cosine over all iterations).
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 base_momentum: float = 0.005,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.target = MomentumTarget([self.backbone, self.neck],
+                                     momentum=base_momentum)
+        # The fixed position embedding is shared, not copied.
+        self.target.module[0].pos_embed = self.backbone.pos_embed
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.target.copy_from([self.backbone, self.neck])
+
+    def extract_feat(self, inputs: Tensor, **kwargs) -> Tensor:
+        """Online encoder tokens ``(B, 1 + G*G, D)`` of full images."""
+        return self.backbone(inputs)
+
+    def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, Tensor]:
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError('SiameseIM takes inputs=[view1, view2]; got '
+                             f'{len(inputs) if isinstance(inputs, (list, tuple)) else type(inputs)} views')  # noqa: E501
+        view1, view2 = inputs
+        mask = stack_field(data_samples, 'mask', view1.device).bool()
+        geometry = stack_field(data_samples, 'relative_geometry',
+                               view1.device).float()
+
+        self.target.update([self.backbone, self.neck])
+        with torch.no_grad():
+            target_encoder, target_projector = self.target.module
+            target = target_projector(target_encoder(view2))[:, 1:]
+
+        online = self.neck(self.backbone(view1, mask))
+        pred = self.head.predict(online, mask, geometry)
+        return dict(loss=self.head.loss(pred, target))

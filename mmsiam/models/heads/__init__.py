@@ -1,0 +1,3 @@
+from .siameseim_head import SiameseIMHead
+
+__all__ = ['SiameseIMHead']

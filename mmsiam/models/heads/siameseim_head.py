@@ -1,0 +1,99 @@
+from typing import Optional
+
+import torch
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmsiam.registry import MODELS
+
+from ..utils import (is_pretrained_init, sincos_2d, sincos_2d_relative,
+                     transformer_blocks, xavier_linear_unit_norm)
+
+
+@MODELS.register_module()
+class SiameseIMHead(BaseModule):
+    """SiameseIM predictor and loss.
+
+    The predictor sees the projected online tokens (cls and visible view-1
+    patches, each visible patch plus the fixed ``decoder_pos_embed`` of its
+    position) followed by one query per view-2 patch: ``mask_token`` plus
+    ``pos_mlp`` of the relative sin-cos embedding of that patch in view-1
+    coordinates. After the blocks, ``pred`` maps the query tokens to the
+    predictions. Targets are normalised by a LayerNorm without affine
+    (eps 1e-5) before the loss.
+
+    Args:
+        embed_dims (int): Width. Defaults to 768.
+        grid_size (int): Patches per side. Defaults to 14.
+        depth (int): Predictor blocks. Defaults to 4.
+        num_heads (int): Defaults to 16.
+        mlp_ratio (float): Defaults to 4.
+        norm_cfg (dict): Token norm of the blocks.
+        loss (dict): The loss module. Defaults to ``UniGradLoss``.
+    """
+
+    def __init__(self,
+                 embed_dims: int = 768,
+                 grid_size: int = 14,
+                 depth: int = 4,
+                 num_heads: int = 16,
+                 mlp_ratio: float = 4.,
+                 norm_cfg: dict = dict(type='mmsiam.TokenBatchNorm'),
+                 loss: dict = dict(type='UniGradLoss', neg_weight=0.02),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(init_cfg=init_cfg)
+        self.embed_dims = embed_dims
+        self.grid_size = grid_size
+        self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
+        self.decoder_pos_embed = nn.Parameter(
+            sincos_2d(grid_size, embed_dims, cls_token=True),
+            requires_grad=False)
+        self.pos_mlp = nn.Linear(2 * embed_dims, embed_dims)
+        self.blocks = transformer_blocks(depth, embed_dims, num_heads,
+                                         mlp_ratio, norm_cfg)
+        self.pred = nn.Linear(embed_dims, embed_dims)
+        self.target_norm = nn.LayerNorm(
+            embed_dims, eps=1e-5, elementwise_affine=False)
+        self.loss_module = MODELS.build(loss)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if is_pretrained_init(self.init_cfg):
+            return
+        self.decoder_pos_embed.data.copy_(
+            sincos_2d(self.grid_size, self.embed_dims, cls_token=True))
+        nn.init.normal_(self.mask_token, std=0.02)
+        self.apply(xavier_linear_unit_norm)
+
+    def predict(self, online: Tensor, mask: Tensor,
+                relative_geometry: Tensor) -> Tensor:
+        """Predict the view-2 tokens.
+
+        Args:
+            online (Tensor): ``(B, 1 + N_vis, D)`` projected online tokens,
+                cls first, visible patches in row-major order.
+            mask (Tensor): Bool ``(B, G, G)`` view-1 mask, True = masked.
+            relative_geometry (Tensor): ``(B, 6)`` view-2 geometry.
+
+        Returns:
+            Tensor: ``(B, G*G, D)`` predictions of the view-2 patches.
+        """
+        batch = online.shape[0]
+        visible = ~mask.flatten(1)
+        pos = self.decoder_pos_embed[:, 1:].expand(batch, -1, -1)
+        visible_pos = pos[visible].reshape(batch, -1, self.embed_dims)
+        relative = sincos_2d_relative(relative_geometry, self.grid_size,
+                                      self.embed_dims).detach()
+        queries = self.mask_token + self.pos_mlp(relative)
+        tokens = torch.cat(
+            [online[:, :1], online[:, 1:] + visible_pos, queries], dim=1)
+        for block in self.blocks:
+            tokens = block(tokens)
+        return self.pred(tokens[:, -self.grid_size**2:])
+
+    def loss(self, pred: Tensor, target: Tensor) -> Tensor:
+        """UniGrad loss of ``pred`` against ``target_norm(target)``, both
+        ``(B, G*G, D)``."""
+        with torch.autocast(target.device.type, enabled=False):
+            target = self.target_norm(target.float())
+        return self.loss_module(pred, target)

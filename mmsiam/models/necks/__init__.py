@@ -1,0 +1,3 @@
+from .siameseim_projector import SiameseIMProjector
+
+__all__ = ['SiameseIMProjector']

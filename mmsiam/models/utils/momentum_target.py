@@ -1,0 +1,93 @@
+import copy
+import math
+from typing import Sequence
+
+import torch
+from mmengine.logging import MessageHub
+from torch import nn
+
+
+def cosine_momentum(step: int, max_steps: int, momentum: float,
+                    end_momentum: float = 0.) -> float:
+    """Weight of the online value at ``step`` (mmengine's convention).
+
+    ``m_k = end - (end - start) * (1 + cos(pi k / K)) / 2``; the target
+    keeps ``1 - m_k`` of itself (e.g. 0.995 -> 1 for ``momentum=0.005``).
+    """
+    progress = min(step / max_steps, 1.0)
+    return end_momentum - (end_momentum - momentum) * (
+        1 + math.cos(math.pi * progress)) / 2
+
+
+class MomentumTarget(nn.Module):
+    """A target branch: EMA copies of online modules, parameters only.
+
+    ``module`` is a ``ModuleList`` of deep copies (keys
+    ``<attr>.module.<i>.*``) with frozen parameters; ``steps`` (saved in
+    checkpoints) counts updates from 0. Buffers (BatchNorm statistics) are
+    the target's own. Parameters shared with the online modules (the same
+    tensor object, e.g. a fixed position embedding assigned back) are not
+    averaged.
+
+    Each :meth:`update` sets, for every target parameter ``t`` with online
+    twin ``o``: ``t <- (1 - m_k) * t + m_k * o`` with ``m_k`` from
+    :func:`cosine_momentum` at ``k = steps`` over ``K = max_iters`` of the
+    current MessageHub (set by the runner).
+
+    Args:
+        online (Sequence[nn.Module]): Modules to copy, in order.
+        momentum (float): Initial weight of the online value, e.g. 0.005.
+        end_momentum (float): Final weight. Defaults to 0.
+    """
+
+    def __init__(self,
+                 online: Sequence[nn.Module],
+                 momentum: float,
+                 end_momentum: float = 0.):
+        super().__init__()
+        self.module = nn.ModuleList(copy.deepcopy(m) for m in online)
+        self.module.requires_grad_(False)
+        self.momentum = momentum
+        self.end_momentum = end_momentum
+        self.register_buffer('steps', torch.tensor(0, dtype=torch.long))
+
+    def _pairs(self, online: Sequence[nn.Module]):
+        if len(online) != len(self.module):
+            raise ValueError(f'{len(online)} online modules for a target of '
+                             f'{len(self.module)}')
+        targets, sources = [], []
+        for target_module, online_module in zip(self.module, online):
+            target_params = dict(target_module.named_parameters())
+            for name, source in online_module.named_parameters():
+                target = target_params[name]
+                if target is not source:
+                    targets.append(target)
+                    sources.append(source)
+        return targets, sources
+
+    @torch.no_grad()
+    def copy_from(self, online: Sequence[nn.Module]) -> None:
+        """Make the target an exact copy (after the online init)."""
+        targets, sources = self._pairs(online)
+        torch._foreach_copy_(targets, sources)
+
+    def current_momentum(self) -> float:
+        max_iters = MessageHub.get_current_instance().get_info('max_iters')
+        if max_iters is None:
+            raise RuntimeError(
+                'MomentumTarget needs the total number of iterations: run it '
+                'inside an mmengine Runner, or call MessageHub.get_current_'
+                "instance().update_info('max_iters', N) first")
+        return cosine_momentum(
+            int(self.steps), max_iters, self.momentum, self.end_momentum)
+
+    @torch.no_grad()
+    def update(self, online: Sequence[nn.Module]) -> float:
+        """One EMA step; returns the online weight ``m_k`` used."""
+        momentum = self.current_momentum()
+        targets, sources = self._pairs(online)
+        torch._foreach_mul_(targets, 1. - momentum)
+        torch._foreach_add_(targets, sources, alpha=momentum)
+        self.steps += 1
+        return momentum
+

@@ -1,0 +1,48 @@
+"""Reading official checkpoints and writing mmsiam checkpoints safely."""
+import argparse
+import os
+import os.path as osp
+import tempfile
+from typing import Dict
+
+import torch
+
+
+def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
+    """The ``model`` state dict of an official training or release file.
+
+    Loaded with ``weights_only=True``; ``argparse.Namespace`` (the ``args``
+    entry of official training files) is the one extra type allowed.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: no such checkpoint file')
+    with torch.serialization.safe_globals([argparse.Namespace]):
+        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+    for key in ('model', 'state_dict'):
+        if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
+            return ckpt[key]
+    if isinstance(ckpt, dict) and all(
+            isinstance(v, torch.Tensor) for v in ckpt.values()):
+        return ckpt
+    raise KeyError(f'{path}: expected a state dict, or a dict with a '
+                   f'"model" or "state_dict" entry; found keys '
+                   f'{sorted(ckpt)[:10] if isinstance(ckpt, dict) else type(ckpt)}')
+
+
+def save_checkpoint(checkpoint: dict, path: str,
+                    overwrite: bool = False) -> None:
+    """Write ``checkpoint`` to ``path`` atomically (temporary file, then
+    rename); refuses to replace an existing file unless ``overwrite``."""
+    if osp.exists(path) and not overwrite:
+        raise FileExistsError(f'{path} exists; choose another name or pass '
+                              '--overwrite')
+    folder = osp.dirname(osp.abspath(path))
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.partial')
+    os.close(fd)
+    try:
+        torch.save(checkpoint, tmp)
+        os.replace(tmp, path)
+    finally:
+        if osp.exists(tmp):
+            os.remove(tmp)

@@ -1,0 +1,42 @@
+import pytest
+import torch
+from torch import nn
+
+from mmsiam.engine import AmpOptimWrapper
+from mmsiam.registry import OPTIM_WRAPPERS
+
+pytestmark = pytest.mark.skipif(
+    torch.cuda.is_available(), reason='the CPU path of AmpOptimWrapper')
+
+
+def _wrapper(model):
+    return AmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        clip_grad=dict(max_norm=1.0))
+
+
+def test_amp_on_cpu_trains_in_bfloat16():
+    model = nn.Linear(4, 2)
+    wrapper = _wrapper(model)
+    with wrapper.optim_context(model):
+        out = model(torch.randn(3, 4))
+    assert out.dtype == torch.bfloat16
+    before = model.weight.detach().clone()
+    wrapper.update_params(out.float().pow(2).mean())
+    assert not torch.equal(before, model.weight)
+    assert 'loss_scaler' not in wrapper.state_dict()
+
+
+def test_gpu_checkpoint_state_loads_on_cpu():
+    model = nn.Linear(4, 2)
+    state = _wrapper(model).state_dict()
+    state['loss_scaler'] = {'scale': 65536.0, '_growth_tracker': 3}
+    _wrapper(model).load_state_dict(state)
+
+
+def test_registered_name_is_the_mmsiam_class():
+    assert OPTIM_WRAPPERS.get('AmpOptimWrapper') is AmpOptimWrapper
+    with pytest.raises(ValueError, match='float16'):
+        AmpOptimWrapper(
+            dtype='float16',
+            optimizer=torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=1))
