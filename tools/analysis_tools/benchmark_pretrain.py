@@ -1,0 +1,132 @@
+#!/usr/bin/env python
+"""Measure one full pretraining step of a config: data preprocessing,
+forward, backward, optimizer step and the target (EMA) update.
+
+A batch is made by running the config's own training pipeline on random
+images (no dataset needed), so the step sees exactly the views, masks and
+fields the method is trained with. Prints images/s, time per step, peak
+memory and the achieved GFLOP/s (FLOPs of one step counted with
+``torch.utils.flop_counter``).
+
+Example::
+
+    python tools/analysis_tools/benchmark_pretrain.py \\
+        configs/siameseim/siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py \\
+        --batch-size 8 --iters 5 --amp
+"""
+import argparse
+import resource
+import time
+
+import numpy as np
+import torch
+from mmengine import DefaultScope
+from mmengine.config import Config, DictAction
+from mmengine.dataset import default_collate
+from mmengine.logging import MessageHub
+from mmengine.optim import build_optim_wrapper
+from torch.utils.flop_counter import FlopCounterMode
+
+import mmsiam  # noqa: F401
+from mmsiam.registry import MODELS, TRANSFORMS
+from mmsiam.utils import register_all_modules
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Benchmark a full pretraining step')
+    parser.add_argument('config', help='pretraining config')
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--iters', type=int, default=5,
+                        help='timed steps (after --warmup steps)')
+    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--amp', action='store_true',
+                        help='mixed precision (bf16 autocast on CPU)')
+    parser.add_argument('--image-size', type=int, default=256,
+                        help='side of the random source images')
+    parser.add_argument('--threads', type=int, default=None,
+                        help='torch CPU threads (default: torch default)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    return parser.parse_args(argv)
+
+
+def make_batch(cfg, batch_size, image_size, seed=0):
+    """Pack ``batch_size`` random images with the config's pipeline."""
+    rng = np.random.default_rng(seed)
+    np.random.seed(seed)
+    pipeline = [
+        TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline
+        if t['type'] != 'LoadImageFromFile'
+    ]
+    samples = []
+    for _ in range(batch_size):
+        results = dict(
+            img=rng.integers(0, 256, (image_size, image_size, 3),
+                             dtype=np.uint8))
+        for transform in pipeline:
+            results = transform(results)
+        samples.append(results)
+    return default_collate(samples)
+
+
+def peak_memory_mb(device):
+    if device.type == 'cuda':
+        return torch.cuda.max_memory_allocated() / 2**20
+    # ru_maxrss is in KiB on Linux: the process's peak resident memory.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    register_all_modules()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    wrapper_cfg = dict(cfg.optim_wrapper)
+    if args.amp:
+        wrapper_cfg['type'] = 'AmpOptimWrapper'
+    else:
+        wrapper_cfg['type'] = 'OptimWrapper'
+        wrapper_cfg.pop('loss_scale', None)
+    MessageHub.get_current_instance().update_info(
+        'max_iters', args.warmup + args.iters + 1)
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        model = MODELS.build(cfg.model).to(device)
+        model.init_weights()
+        model.train()
+        optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
+    batch = make_batch(cfg, args.batch_size, args.image_size)
+
+    def step():
+        model.train_step(batch, optim_wrapper)
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+
+    for _ in range(args.warmup):
+        step()
+    with FlopCounterMode(display=False) as counter:
+        step()
+    flops = counter.get_total_flops()
+    start = time.perf_counter()
+    for _ in range(args.iters):
+        step()
+    seconds = (time.perf_counter() - start) / args.iters
+    print(f'config: {args.config}')
+    precision = ('fp32' if not args.amp else
+                 'bf16 autocast' if device.type == 'cpu' else 'fp16 autocast')
+    print(f'device: {device.type}, threads: {torch.get_num_threads()}, '
+          f'precision: {precision}')
+    print(f'batch: {args.batch_size}, timed steps: {args.iters}')
+    print(f'step time: {seconds:.3f} s')
+    print(f'throughput: {args.batch_size / seconds:.2f} images/s')
+    print(f'peak memory: {peak_memory_mb(device):.0f} MiB '
+          f'({"allocated" if device.type == "cuda" else "process RSS"})')
+    print(f'FLOPs per step: {flops / 1e9:.1f} GFLOP, achieved '
+          f'{flops / 1e9 / seconds:.1f} GFLOP/s')
+
+
+if __name__ == '__main__':
+    main()
