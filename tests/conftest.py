@@ -9,7 +9,10 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-DEMO_CONFIG = osp.join(REPO, 'configs', 'demo', 'demo_pretrain.py')
+# The SiameseIM _demo config (configs/demo/demo_pretrain.py inherits it).
+DEMO_CONFIG = osp.join(
+    REPO, 'configs', 'siameseim',
+    'siameseim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py')
 # Overrides that shrink the demo to a few iterations for tests.
 TINY_DEMO_OPTIONS = [
     'train_dataloader.dataset.indices=64', 'train_dataloader.batch_size=16',

@@ -6,7 +6,7 @@ import pytest
 from mmengine import DefaultScope
 from mmengine.config import Config
 
-from conftest import REPO
+from conftest import DEMO_CONFIG, REPO
 from mmsiam.registry import MODELS
 from mmsiam.utils import register_all_modules
 
@@ -30,3 +30,29 @@ def test_model_builds(path):
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = MODELS.build(cfg.model)
     assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def test_make_demo_config_is_the_siameseim_demo():
+    demo = Config.fromfile(osp.join(REPO, 'configs', 'demo',
+                                    'demo_pretrain.py'))
+    siameseim = Config.fromfile(DEMO_CONFIG)
+    for key in ('model', 'train_dataloader', 'optim_wrapper',
+                'param_scheduler', 'train_cfg'):
+        assert demo[key] == siameseim[key], key
+
+
+def test_demo_inherits_the_paper_recipe():
+    """_demo configs change size, data and schedule only."""
+    demo = Config.fromfile(DEMO_CONFIG)
+    paper = Config.fromfile(osp.join(
+        REPO, 'configs', 'siameseim',
+        'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py'))
+    assert demo.model.type == paper.model.type
+    assert demo.model.base_momentum == paper.model.base_momentum
+    assert demo.model.head.loss == paper.model.head.loss
+    assert demo.optim_wrapper.type == paper.optim_wrapper.type
+    for key in ('type', 'betas', 'weight_decay'):
+        assert demo.optim_wrapper.optimizer[key] == \
+            paper.optim_wrapper.optimizer[key]
+    assert demo.optim_wrapper.paramwise_cfg == paper.optim_wrapper.paramwise_cfg
+    assert demo.optim_wrapper.clip_grad == paper.optim_wrapper.clip_grad

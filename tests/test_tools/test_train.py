@@ -42,7 +42,8 @@ def test_options_are_merged(monkeypatch):
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.auto_scale_lr.enable is True
     assert cfg.launcher == 'pytorch'
-    assert cfg.work_dir == osp.join('./work_dirs', 'demo_pretrain')
+    assert cfg.work_dir == osp.join(
+        './work_dirs', osp.splitext(osp.basename(DEMO_CONFIG))[0])
     with pytest.raises(SystemExit):
         train.parse_args([DEMO_CONFIG, '--launcher', 'ssh'])
 
