@@ -72,3 +72,14 @@ def demo_run(tmp_path_factory):
         work_dir, '--cfg-options'
     ] + TINY_DEMO_OPTIONS)
     return work_dir, proc.stdout
+
+
+@pytest.fixture(scope='session')
+def backbone_checkpoint(demo_run, tmp_path_factory):
+    """``backbone.*`` weights extracted from the tiny SiameseIM run."""
+    out = tmp_path_factory.mktemp('export') / 'siameseim_backbone.pth'
+    run_tool([
+        osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py'),
+        demo_run[0] / 'epoch_2.pth', out
+    ])
+    return out

@@ -1,3 +1,4 @@
 from .amp_optim_wrapper import AmpOptimWrapper
+from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
 
-__all__ = ['AmpOptimWrapper']
+__all__ = ['AmpOptimWrapper', 'LayerDecayOptimWrapperConstructor']

@@ -1,3 +1,4 @@
 from .siameseim_vit import SiameseIMViT
+from .vitdet import ViTDet
 
-__all__ = ['SiameseIMViT']
+__all__ = ['SiameseIMViT', 'ViTDet']

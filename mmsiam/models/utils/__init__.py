@@ -1,13 +1,17 @@
 from .momentum_target import MomentumTarget, cosine_momentum
 from .pos_embed import (relative_patch_centres, sincos_1d, sincos_2d,
                         sincos_2d_relative)
+from .layer_norm_2d import LayerNorm2d
 from .token_batch_norm import TokenBatchNorm
 from .transformer_blocks import transformer_blocks
 from .weight_init import is_pretrained_init, xavier_linear_unit_norm
+from .window_attention import (RelPosAttention, window_partition,
+                               window_unpartition)
 
 __all__ = [
     'MomentumTarget', 'cosine_momentum', 'relative_patch_centres',
     'sincos_1d', 'sincos_2d', 'sincos_2d_relative', 'TokenBatchNorm',
-    'transformer_blocks', 'is_pretrained_init',
+    'transformer_blocks', 'is_pretrained_init', 'LayerNorm2d',
+    'RelPosAttention', 'window_partition', 'window_unpartition',
     'xavier_linear_unit_norm'
 ]

@@ -1,0 +1,40 @@
+"""tools/model_converters/extract_backbone.py on a real pretraining run."""
+import os.path as osp
+
+import torch
+
+from conftest import REPO, run_tool
+
+TOOL = osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py')
+
+
+def test_online_branch_is_the_siameseim_default(demo_run, backbone_checkpoint):
+    full = torch.load(demo_run[0] / 'epoch_2.pth', weights_only=True)
+    exported = torch.load(backbone_checkpoint, weights_only=True)
+    assert exported['meta']['branch'] == 'online'
+    assert exported['meta']['method'] == 'SiameseIM'
+    online = {k: v for k, v in full['state_dict'].items()
+              if k.startswith('backbone.')}
+    assert exported['state_dict'].keys() == online.keys()
+    for key, value in online.items():
+        assert torch.equal(exported['state_dict'][key], value)
+
+
+def test_target_branch_and_its_refusal(demo_run, tmp_path):
+    ckpt = demo_run[0] / 'epoch_2.pth'
+    out = tmp_path / 'target.pth'
+    run_tool([TOOL, ckpt, out, '--branch', 'target'])
+    full = torch.load(ckpt, weights_only=True)['state_dict']
+    exported = torch.load(out, weights_only=True)['state_dict']
+    key = 'backbone.layers.0.attn.qkv.weight'
+    assert torch.equal(exported[key],
+                       full['target.module.0.layers.0.attn.qkv.weight'])
+    # A checkpoint without a target branch is refused with the reason.
+    backbone_only = tmp_path / 'backbone_only.pth'
+    torch.save({'state_dict': {k: v for k, v in full.items()
+                               if k.startswith('backbone.')}}, backbone_only)
+    proc = run_tool([TOOL, backbone_only, tmp_path / 'x.pth', '--branch',
+                     'target'], check=False)
+    assert proc.returncode != 0
+    assert 'no target branch' in proc.stdout
+    assert not (tmp_path / 'x.pth').exists()

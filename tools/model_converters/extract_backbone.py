@@ -1,0 +1,102 @@
+#!/usr/bin/env python
+"""Export the encoder of an mmsiam pretraining checkpoint for downstream use.
+
+Writes ``{'state_dict': {'backbone.<key>': ...}, 'meta': ...}`` with
+mmpretrain ViT / ResNet key names, which every downstream config of this
+repository loads with
+``init_cfg=dict(type='Pretrained', checkpoint=OUT, prefix='backbone.')``.
+
+Branches:
+
+* ``online``: the ``backbone.*`` keys of the checkpoint;
+* ``target``: the target / teacher encoder, ``target.module.0.*`` in every
+  mmsiam method.
+
+The default is the branch each method's paper evaluates (SiameseIM: online;
+ConMIM: target, the teacher); the method is read from the config stored in
+the checkpoint. The optimizer, message hub and the other branch are dropped.
+
+Example::
+
+    python tools/model_converters/extract_backbone.py \\
+        work_dirs/siameseim/epoch_1600.pth siameseim_backbone.pth
+"""
+import argparse
+import sys
+
+from mmengine.config import Config
+from mmengine.runner.checkpoint import _load_checkpoint
+
+import mmsiam  # noqa: F401  (weights_only allow-list)
+from mmsiam.utils.checkpoint_io import save_checkpoint
+
+BRANCH_PREFIX = {'online': 'backbone.', 'target': 'target.module.0.'}
+# The branch each method's paper evaluates downstream.
+PAPER_BRANCH = {'SiameseIM': 'online', 'ConMIM': 'target'}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Export backbone.* weights of an mmsiam checkpoint')
+    parser.add_argument('checkpoint', help='mmsiam pretraining checkpoint')
+    parser.add_argument('out', help='backbone checkpoint to write')
+    parser.add_argument(
+        '--branch', choices=sorted(BRANCH_PREFIX),
+        help="'online' or 'target' (default: the branch the method's paper "
+        'evaluates)')
+    parser.add_argument('--overwrite', action='store_true',
+                        help='replace OUT if it exists')
+    return parser.parse_args(argv)
+
+
+def method_of(checkpoint) -> str:
+    """The model type recorded by the runner, or '' if unknown."""
+    cfg_text = checkpoint.get('meta', {}).get('cfg')
+    if not cfg_text:
+        return ''
+    try:
+        return Config.fromstring(cfg_text, '.py').model.get('type', '')
+    except Exception:  # a config of another tool, not ours to judge
+        return ''
+
+
+def extract(state_dict, branch):
+    """``backbone.*`` state dict of ``branch``; raises KeyError with the
+    reason when the checkpoint has no such branch or it is incomplete."""
+    prefix = BRANCH_PREFIX[branch]
+    weights = {
+        'backbone.' + k[len(prefix):]: v
+        for k, v in state_dict.items() if k.startswith(prefix)
+    }
+    if not weights:
+        raise KeyError(
+            f'the checkpoint has no {branch} branch (no "{prefix}*" keys); '
+            f'its top-level parts are {sorted({k.split(".")[0] for k in state_dict})}')
+    if branch == 'target':
+        online = {k for k in state_dict if k.startswith('backbone.')}
+        missing = sorted(online - set(weights))
+        if missing:
+            raise KeyError(f'the target encoder lacks {len(missing)} online '
+                           f'backbone keys, e.g. {missing[:5]}')
+    return weights
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    checkpoint = _load_checkpoint(args.checkpoint, map_location='cpu')
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    method = method_of(checkpoint)
+    branch = args.branch or PAPER_BRANCH.get(method, 'online')
+    try:
+        weights = extract(state_dict, branch)
+    except KeyError as err:
+        sys.exit(f'error: {args.checkpoint}: {err.args[0]}')
+    meta = dict(source=args.checkpoint, branch=branch, method=method)
+    save_checkpoint(dict(state_dict=weights, meta=meta), args.out,
+                    overwrite=args.overwrite)
+    print(f'{method or "unknown method"}: wrote {len(weights)} {branch} '
+          f'backbone keys to {args.out}')
+
+
+if __name__ == '__main__':
+    main()
