@@ -116,9 +116,9 @@ def check_evaluator_files(cfg: Config, keys: Iterable[str] = EVALUATOR_KEYS):
 def check_config(cfg: Config, phase: str = 'train') -> None:
     """Run every check that applies to ``phase`` ('train' or 'test')."""
     check_runner_keys(cfg)
-    if phase == 'train':
-        check_dataset_paths(cfg)
-        check_evaluator_files(cfg)
+    if phase == 'train':  # the runner builds the test loader only in test()
+        check_dataset_paths(cfg, ['train_dataloader', 'val_dataloader'])
+        check_evaluator_files(cfg, ['val_evaluator'])
     else:
         check_dataset_paths(cfg, ['test_dataloader'])
         check_evaluator_files(cfg, ['test_evaluator'])

@@ -79,3 +79,27 @@ def test_layer_decay_of_the_coco_detector():
     assert groups['backbone.layers.0.ln1.weight']['weight_decay'] == 0
     assert groups['backbone.layers.0.attn.qkv.weight']['weight_decay'] == \
         pytest.approx(0.1)
+
+
+def test_strict_pretrained_vit_resizes_and_refuses(tmp_path):
+    from mmsiam.models.backbones import StrictPretrainedViT
+    source = StrictPretrainedViT(arch=TINY, img_size=32, patch_size=16)
+    state = {f'backbone.{k}': v for k, v in source.state_dict().items()}
+    good, bad = tmp_path / 'good.pth', tmp_path / 'bad.pth'
+    torch.save({'state_dict': state}, good)
+    del state['backbone.layers.3.ffn.layers.1.weight']
+    torch.save({'state_dict': state}, bad)
+
+    def build(path):
+        return StrictPretrainedViT(
+            arch=TINY, img_size=64, patch_size=16, out_type='featmap',
+            init_cfg=dict(type='Pretrained', checkpoint=str(path),
+                          prefix='backbone.'))
+
+    model = build(good)
+    model.init_weights()  # 2x2 grid embedding resized to 4x4
+    assert torch.equal(model.layers[3].ffn.layers[1].weight,
+                       source.layers[3].ffn.layers[1].weight)
+    assert model.pos_embed.shape[1] == 1 + 16
+    with pytest.raises(KeyError, match=r'layers\.3\.ffn\.layers\.1\.weight'):
+        build(bad).init_weights()

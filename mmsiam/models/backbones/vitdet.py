@@ -4,19 +4,15 @@ import torch
 import torch.nn.functional as F
 from mmcv.cnn.bricks.drop import DropPath
 from mmcv.cnn.bricks.transformer import FFN, PatchEmbed
-from mmengine.logging import print_log
 from mmengine.model import BaseModule, ModuleList
-from mmengine.runner.checkpoint import _load_checkpoint
 from mmpretrain.models.backbones import VisionTransformer
 from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import (RelPosAttention, is_pretrained_init, window_partition,
+from ..utils import (RelPosAttention, is_pretrained_init,
+                     load_backbone_checkpoint, window_partition,
                      window_unpartition)
-
-# Keys of a pretraining encoder that a dense ViTDet backbone does not use.
-UNUSED_PRETRAINED = ('cls_token', 'ln1.', 'ln2.', 'pre_norm.')
 
 
 class ViTDetBlock(BaseModule):
@@ -126,34 +122,14 @@ class ViTDet(BaseModule):
         self.num_layers = depth
 
     def init_weights(self) -> None:
-        if not is_pretrained_init(self.init_cfg):
-            nn.init.trunc_normal_(self.pos_embed, std=0.02)
-            super().init_weights()
+        if is_pretrained_init(self.init_cfg):
+            load_backbone_checkpoint(
+                self, self.init_cfg['checkpoint'],
+                self.init_cfg.get('prefix', 'backbone.'),
+                allow_missing=('.rel_pos_', ))
             return
-        self.load_pretrained(self.init_cfg['checkpoint'],
-                             self.init_cfg.get('prefix', 'backbone.'))
-
-    def load_pretrained(self, path: str, prefix: str) -> None:
-        """Load encoder weights; raise on missing or unknown keys."""
-        ckpt = _load_checkpoint(path, map_location='cpu')
-        state = ckpt.get('state_dict', ckpt)
-        weights = {k[len(prefix):]: v for k, v in state.items()
-                   if k.startswith(prefix)}
-        if not weights:
-            raise KeyError(f'{path} has no "{prefix}*" keys; export one with '
-                           'tools/model_converters/extract_backbone.py')
-        weights = {k: v for k, v in weights.items()
-                   if not k.startswith(UNUSED_PRETRAINED)}
-        missing, unexpected = self.load_state_dict(weights, strict=False)
-        missing = [k for k in missing if '.rel_pos_' not in k]
-        if missing or unexpected:
-            raise KeyError(
-                f'{path} does not fit the ViTDet backbone: missing '
-                f'{missing[:8]}{"..." if len(missing) > 8 else ""} '
-                f'({len(missing)}), unexpected {unexpected[:8]} '
-                f'({len(unexpected)})')
-        print_log(f'ViTDet: loaded {len(weights)} pretrained weights from '
-                  f'{path}', logger='current')
+        nn.init.trunc_normal_(self.pos_embed, std=0.02)
+        super().init_weights()
 
     def resized_pos_embed(self, grid: Tuple[int, int]) -> Tensor:
         """``(1, Hp, Wp, C)`` position embedding for a patch grid."""

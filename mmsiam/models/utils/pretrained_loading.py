@@ -1,0 +1,48 @@
+from typing import Sequence
+
+from mmengine.logging import print_log
+from mmengine.runner.checkpoint import _load_checkpoint
+from torch import nn
+
+# Pretraining-only parts of an encoder that dense backbones do not have.
+PRETRAINING_ONLY = ('cls_token', 'ln1.', 'ln2.', 'pre_norm.')
+
+
+def load_backbone_checkpoint(module: nn.Module,
+                             path: str,
+                             prefix: str = 'backbone.',
+                             ignore: Sequence[str] = PRETRAINING_ONLY,
+                             allow_missing: Sequence[str] = ()) -> int:
+    """Load ``prefix*`` weights of ``path`` into ``module``, strictly.
+
+    mmengine's ``Pretrained`` initialiser loads non-strictly and only logs
+    mismatches, so a wrong checkpoint trains silently from scratch. Here a
+    checkpoint key the module lacks (unless it starts with one of
+    ``ignore``) or a module key the checkpoint lacks (unless it contains one
+    of ``allow_missing``) raises ``KeyError`` naming them. Load-time hooks of
+    the module (e.g. position-embedding resizing) still apply.
+
+    Returns:
+        int: the number of loaded tensors.
+    """
+    ckpt = _load_checkpoint(path, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt)
+    weights = {k[len(prefix):]: v for k, v in state.items()
+               if k.startswith(prefix)}
+    if not weights:
+        raise KeyError(f'{path} has no "{prefix}*" keys; export a backbone '
+                       'with tools/model_converters/extract_backbone.py')
+    own = set(module.state_dict())
+    weights = {k: v for k, v in weights.items()
+               if k in own or not k.startswith(tuple(ignore))}
+    missing, unexpected = module.load_state_dict(weights, strict=False)
+    missing = [k for k in missing if not any(a in k for a in allow_missing)]
+    if missing or unexpected:
+        raise KeyError(
+            f'{path} does not fit {type(module).__name__}: missing '
+            f'{missing[:8]}{"..." if len(missing) > 8 else ""} '
+            f'({len(missing)} keys), unexpected {unexpected[:8]} '
+            f'({len(unexpected)} keys)')
+    print_log(f'{type(module).__name__}: loaded {len(weights)} pretrained '
+              f'tensors from {path}', logger='current')
+    return len(weights)

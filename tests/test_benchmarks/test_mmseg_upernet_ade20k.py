@@ -1,0 +1,71 @@
+"""The ADE20k UperNet benchmark config, run for real on CPU: the tiny
+SiameseIM checkpoint's exported backbone, 2 iterations, IoUMetric."""
+import os.path as osp
+import re
+
+from mmengine.config import Config
+
+from conftest import REPO, run_tool
+
+CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'mmseg',
+                  'upernet_vit-base-p16_8xb2-amp-160k_ade20k-512x512.py')
+TRAIN = osp.join(REPO, 'tools', 'train.py')
+CROP = (64, 64)
+
+
+def shrink_for_cpu(cfg, data_root, checkpoint):
+    """Documented overrides: data roots, crop size 64, the tiny SiameseIM
+    backbone (96-d, 4 blocks, patch 8, its features 0-3), head widths,
+    2 iterations, loader sizes and fp32."""
+    cfg.optim_wrapper.type = 'OptimWrapper'
+    cfg.model.data_preprocessor.size = CROP
+    cfg.model.backbone.update(
+        arch=dict(embed_dims=96, num_layers=4, num_heads=3,
+                  feedforward_channels=384),
+        img_size=CROP[0], patch_size=8, out_indices=(0, 1, 2, 3),
+        init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint),
+                      prefix='backbone.'))
+    cfg.model.neck.embed_dim = 96
+    cfg.model.decode_head.update(in_channels=[96] * 4, channels=32)
+    cfg.model.auxiliary_head.update(in_channels=96, channels=32)
+    cfg.model.test_cfg.update(crop_size=CROP, stride=(42, 42))
+    for step in cfg.train_dataloader.dataset.pipeline:
+        if step.type == 'RandomResize':
+            step.scale = (256, 64)
+        if step.type == 'RandomCrop':
+            step.crop_size = CROP
+    for step in cfg.val_dataloader.dataset.pipeline:
+        if step.type == 'Resize':
+            step.scale = (256, 64)
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].update(batch_size=2, num_workers=0,
+                           persistent_workers=False)
+        cfg[loader].dataset.data_root = str(data_root)
+    cfg.train_cfg.update(max_iters=2, val_interval=2)
+    cfg.default_hooks.checkpoint.interval = 2
+    cfg.default_hooks.logger.interval = 1
+    return cfg
+
+
+def test_config_is_the_published_recipe():
+    cfg = Config.fromfile(CONFIG)
+    assert cfg.model.backbone.out_indices == (3, 5, 7, 11)
+    assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == 0.65
+    assert cfg.train_cfg.max_iters == 160000
+    assert cfg.model.test_cfg.mode == 'slide'
+    assert cfg.model.test_cfg.stride == (341, 341)
+
+
+def test_pretrained_upernet_trains_and_evaluates(tmp_path, tiny_benchmarks,
+                                                 backbone_checkpoint):
+    cfg = shrink_for_cpu(
+        Config.fromfile(CONFIG),
+        tiny_benchmarks / 'ade' / 'ADEChallengeData2016',
+        backbone_checkpoint)
+    path = tmp_path / 'ade_upernet_tiny.py'
+    cfg.dump(str(path))
+    out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd'],
+                   timeout=900).stdout
+    assert 'StrictPretrainedViT: loaded' in out
+    assert re.search(r'Iter\(train\) \[2/2\].*loss: [0-9.]+', out)
+    assert re.search(r'mIoU: [0-9.]+', out)
