@@ -1,5 +1,7 @@
 from .siameseim_vit import SiameseIMViT
-from .strict_pretrained_vit import StrictPretrainedViT
+from .strict_pretrained import StrictPretrainedResNet, StrictPretrainedViT
 from .vitdet import ViTDet
 
-__all__ = ['SiameseIMViT', 'StrictPretrainedViT', 'ViTDet']
+__all__ = [
+    'SiameseIMViT', 'StrictPretrainedResNet', 'StrictPretrainedViT', 'ViTDet'
+]

@@ -10,9 +10,8 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import (RelPosAttention, is_pretrained_init,
-                     load_backbone_checkpoint, window_partition,
-                     window_unpartition)
+from ..utils import (RelPosAttention, StrictPretrainedMixin,
+                     window_partition, window_unpartition)
 
 
 class ViTDetBlock(BaseModule):
@@ -56,7 +55,7 @@ class ViTDetBlock(BaseModule):
 
 
 @MODELS.register_module()
-class ViTDet(BaseModule):
+class ViTDet(StrictPretrainedMixin, BaseModule):
     """Plain ViT backbone for dense prediction (ViTDet, Li et al. 2022).
 
     Window attention in ``window_block_indexes`` (global elsewhere),
@@ -68,9 +67,10 @@ class ViTDet(BaseModule):
     (``tools/model_converters/extract_backbone.py``), loaded with
     ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix='backbone.')``.
     Unlike mmengine's non-strict loader this raises if an encoder weight is
-    missing or the file has keys the model does not know; only the new
-    ``rel_pos_*`` tables may be absent, and the pretraining-only keys
-    (cls token, final norms) are ignored.
+    missing or the file has keys the model does not know
+    (:class:`StrictPretrainedMixin`); only the new ``rel_pos_*`` tables may
+    be absent, and the pretraining-only keys (cls token, final norms) are
+    ignored.
 
     Args:
         arch (str | dict): 'b' / 'l' / ... or a dict with ``embed_dims``,
@@ -101,6 +101,7 @@ class ViTDet(BaseModule):
                  use_rel_pos: bool = True,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
+        self.allow_missing_keys = ('.rel_pos_', )
         if isinstance(arch, str):
             arch = VisionTransformer.arch_zoo[arch.lower()]
         dims, depth = arch['embed_dims'], arch['num_layers']
@@ -122,12 +123,7 @@ class ViTDet(BaseModule):
         self.num_layers = depth
 
     def init_weights(self) -> None:
-        if is_pretrained_init(self.init_cfg):
-            load_backbone_checkpoint(
-                self, self.init_cfg['checkpoint'],
-                self.init_cfg.get('prefix', 'backbone.'),
-                allow_missing=('.rel_pos_', ))
-            return
+        # Without a checkpoint; StrictPretrainedMixin loads one after this.
         nn.init.trunc_normal_(self.pos_embed, std=0.02)
         super().init_weights()
 

@@ -2,7 +2,7 @@ from .momentum_target import MomentumTarget, cosine_momentum
 from .pos_embed import (relative_patch_centres, sincos_1d, sincos_2d,
                         sincos_2d_relative)
 from .layer_norm_2d import LayerNorm2d
-from .pretrained_loading import load_backbone_checkpoint
+from .pretrained_loading import StrictPretrainedMixin, load_backbone_checkpoint
 from .token_batch_norm import TokenBatchNorm
 from .transformer_blocks import transformer_blocks
 from .weight_init import is_pretrained_init, xavier_linear_unit_norm
@@ -14,6 +14,6 @@ __all__ = [
     'sincos_1d', 'sincos_2d', 'sincos_2d_relative', 'TokenBatchNorm',
     'transformer_blocks', 'is_pretrained_init', 'LayerNorm2d',
     'RelPosAttention', 'window_partition', 'window_unpartition',
-    'load_backbone_checkpoint',
+    'load_backbone_checkpoint', 'StrictPretrainedMixin',
     'xavier_linear_unit_norm'
 ]

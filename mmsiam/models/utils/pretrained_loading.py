@@ -4,6 +4,8 @@ from mmengine.logging import print_log
 from mmengine.runner.checkpoint import _load_checkpoint
 from torch import nn
 
+from .weight_init import is_pretrained_init
+
 # Pretraining-only parts of an encoder that dense backbones do not have.
 PRETRAINING_ONLY = ('cls_token', 'ln1.', 'ln2.', 'pre_norm.')
 
@@ -46,3 +48,29 @@ def load_backbone_checkpoint(module: nn.Module,
     print_log(f'{type(module).__name__}: loaded {len(weights)} pretrained '
               f'tensors from {path}', logger='current')
     return len(weights)
+
+
+class StrictPretrainedMixin:
+    """Makes a backbone's ``Pretrained`` init strict.
+
+    Mixed in before an mmengine ``BaseModule`` backbone: with
+    ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` the
+    backbone is first initialised as without a checkpoint, then loaded by
+    :func:`load_backbone_checkpoint`, which raises on missing or unknown
+    keys.
+    """
+    allow_missing_keys: Sequence[str] = ()
+
+    def init_weights(self) -> None:
+        init_cfg = self.init_cfg
+        if not is_pretrained_init(init_cfg):
+            super().init_weights()
+            return
+        self.init_cfg = None
+        try:
+            super().init_weights()
+        finally:
+            self.init_cfg = init_cfg
+        load_backbone_checkpoint(self, init_cfg['checkpoint'],
+                                 init_cfg.get('prefix', 'backbone.'),
+                                 allow_missing=self.allow_missing_keys)

@@ -1,0 +1,74 @@
+"""The documented overrides that shrink a real benchmark config to a CPU
+run of 2 iterations on the generated tiny datasets. Everything else of the
+config (model, pipelines, optimizer, metric) stays as shipped."""
+import os.path as osp
+
+SIZE = (128, 128)
+# The encoder of the tiny SiameseIM _demo pretraining.
+TINY_VIT = dict(embed_dims=96, num_layers=4, num_heads=3,
+                feedforward_channels=384)
+
+
+def pretrained(checkpoint):
+    return dict(type='Pretrained', checkpoint=str(checkpoint),
+                prefix='backbone.')
+
+
+def small_images(cfg, size=SIZE):
+    """Every resize / crop / pad of the pipelines at ``size``; fp32 (mmcv's
+    CPU ops such as nms take no bfloat16)."""
+    cfg.optim_wrapper.type = 'OptimWrapper'
+    datasets = [cfg.train_dataloader.dataset, cfg.val_dataloader.dataset]
+    for dataset in datasets:
+        inner = dataset.get('dataset', dataset)
+        for step in inner.pipeline:
+            for key in ('scale', 'crop_size', 'size'):
+                if key in step:
+                    step[key] = size
+            if 'scales' in step:
+                step.scales = [size]
+    for augment in cfg.model.data_preprocessor.get('batch_augments') or []:
+        augment.size = size
+
+
+def tiny_vitdet(cfg, checkpoint):
+    """The tiny SiameseIM encoder (patch 8, pretrained at 64 px) in ViTDet;
+    FPN scale factors keep strides 4-32. No test-time padding (a 2-iteration
+    model puts boxes there, where mmdet cannot paste masks)."""
+    cfg.model.backbone.update(
+        arch=TINY_VIT, img_size=SIZE[0], patch_size=8, pretrain_img_size=64,
+        window_size=4, window_block_indexes=(0, 2),
+        init_cfg=pretrained(checkpoint))
+    cfg.model.neck.update(backbone_channel=96, in_channels=[48, 96, 96, 96],
+                          scale_factors=(2, 1, 0.5, 0.25))
+    val = cfg.val_dataloader.dataset
+    val.pipeline = [step for step in val.pipeline if step.type != 'Pad']
+
+
+def tiny_resnet(cfg, checkpoint):
+    """ResNet-18 instead of -50 (FPN inputs follow)."""
+    cfg.model.backbone.update(depth=18, init_cfg=pretrained(checkpoint))
+    cfg.model.neck.in_channels = [64, 128, 256, 512]
+
+
+def tiny_data(cfg, root, val_ann):
+    """Data roots of the tiny set, small loaders, 2 training iterations and
+    then validation; no test-time score threshold beyond LVIS's 1e-4 (after
+    2 iterations every class scores about 1 / num_classes)."""
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].update(batch_size=2, num_workers=0,
+                           persistent_workers=False)
+        dataset = cfg[loader].dataset
+        dataset = dataset.get('dataset', dataset)
+        dataset.data_root = str(root) + '/'
+        if 'filter_cfg' in dataset:
+            dataset.filter_cfg.min_size = 8
+    cfg.val_evaluator.ann_file = osp.join(str(root), val_ann)
+    cfg.model.test_cfg.rcnn.score_thr = min(
+        cfg.model.test_cfg.rcnn.score_thr, 1e-4)
+    if cfg.train_cfg.type == 'IterBasedTrainLoop':
+        cfg.train_cfg.update(max_iters=2, val_interval=2)
+        cfg.default_hooks.checkpoint.interval = 2
+    else:  # 4 tiny images at batch 2: one epoch is 2 iterations
+        cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg.default_hooks.logger.interval = 1
