@@ -130,3 +130,15 @@ def test_ade20k_layout_with_mmseg(tiny_benchmarks, tmp_path):
             pred_sem_seg=dict(data=gt.clone()),
             gt_sem_seg=dict(data=gt))])
     assert metric.evaluate(size=3)['mIoU'] == pytest.approx(100.0)
+
+
+def test_imagenet_layout_with_mmpretrain(tiny_benchmarks):
+    from mmpretrain.datasets import ImageNet
+    root = str(tiny_benchmarks / 'imagenet')
+    train = ImageNet(data_root=root, split='train')
+    val = ImageNet(data_root=root, split='val')
+    assert len(train) == 40 and len(val) == 30  # 4 and 3 digits per class
+    labels = sorted(val.get_data_info(i)['gt_label'] for i in range(30))
+    assert labels == sorted(list(range(10)) * 3)
+    assert val.get_data_info(0)['img_path'].endswith(
+        'val/ILSVRC2012_val_00000001.JPEG')

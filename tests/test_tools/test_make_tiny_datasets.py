@@ -17,6 +17,9 @@ def test_real_benchmark_layout(tiny_benchmarks):
         'ade/ADEChallengeData2016/images/training/ADE_train_00000004.jpg',
         'ade/ADEChallengeData2016/annotations/validation/'
         'ADE_val_00000003.png',
+        'imagenet/meta/train.txt', 'imagenet/meta/val.txt',
+        'imagenet/train/n00000009/n00000009_40.JPEG',
+        'imagenet/val/ILSVRC2012_val_00000030.JPEG',
     ]
     for rel in expected:
         assert (tiny_benchmarks / rel).is_file(), rel

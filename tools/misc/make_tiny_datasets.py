@@ -1,13 +1,17 @@
 #!/usr/bin/env python
-"""Write tiny COCO, LVIS v1 and ADE20k sets in the real benchmarks' layouts.
+"""Write tiny COCO, LVIS v1, ADE20k and ImageNet sets in the real
+benchmarks' layouts.
 
-The images are scenes composed from real photographs that scikit-image
-ships (no download). With OUT=data the folders land where the mmdet / mmseg
-configs expect them::
+COCO / LVIS / ADE20k images are scenes composed from real photographs that
+scikit-image ships; the ImageNet-layout set holds the built-in MNIST5k
+digits (10 classes, ``--num-train`` / ``--num-val`` images per class). No
+download. With OUT=data the folders land where the mmdet / mmseg /
+mmpretrain configs expect them::
 
     OUT/coco/{annotations,train2017,val2017}
     OUT/lvis_v1/{annotations,train2017,val2017}
     OUT/ade/ADEChallengeData2016/{images,annotations}/{training,validation}
+    OUT/imagenet/{train,val,meta}
 
 Example::
 
@@ -19,14 +23,16 @@ import sys
 
 import numpy as np
 
+from mmsiam.datasets import MNIST5k
 from mmsiam.datasets.tiny_benchmarks import (ade20k_format, coco_format,
-                                             make_scene)
+                                             imagenet_format, make_scene)
 
-DATASETS = ('coco', 'lvis', 'ade20k')
+DATASETS = ('coco', 'lvis', 'ade20k', 'imagenet')
 FOLDERS = {
     'coco': 'coco',
     'lvis': 'lvis_v1',
-    'ade20k': osp.join('ade', 'ADEChallengeData2016')
+    'ade20k': osp.join('ade', 'ADEChallengeData2016'),
+    'imagenet': 'imagenet',
 }
 
 
@@ -92,7 +98,27 @@ def write_ade20k(root, splits):
         print(f'  {len(paths)} images in {osp.dirname(paths[0])}')
 
 
-WRITERS = {'coco': write_coco, 'lvis': write_lvis, 'ade20k': write_ade20k}
+def write_imagenet(root, per_class):
+    """The first ``per_class[split]`` MNIST5k digits of each class."""
+    for split, count in per_class.items():
+        dataset = MNIST5k(split=split)
+        taken = {}
+        samples = []
+        for i in range(len(dataset)):
+            info = dataset.get_data_info(i)
+            label = info['gt_label']
+            if taken.get(label, 0) < count:
+                taken[label] = taken.get(label, 0) + 1
+                samples.append((info['img'], label))
+        written = imagenet_format.write_split(samples, root, split)
+        print(f'  {written} images in {osp.join(root, split)}')
+
+
+SCENE_WRITERS = {
+    'coco': write_coco,
+    'lvis': write_lvis,
+    'ade20k': write_ade20k
+}
 
 
 def main(argv=None):
@@ -102,14 +128,21 @@ def main(argv=None):
     if existing and not args.overwrite:
         sys.exit(f'error: {", ".join(existing)} already exist; choose '
                  'another OUT or pass --overwrite')
+    if 'imagenet' in args.which:
+        print(f'writing imagenet to {roots["imagenet"]}')
+        write_imagenet(roots['imagenet'],
+                       dict(train=args.num_train, val=args.num_val))
+    scene_sets = [name for name in args.which if name in SCENE_WRITERS]
+    if not scene_sets:
+        return
     rng = np.random.default_rng(args.seed)
     splits = {
         'train': make_scenes(args.num_train, args.image_size, rng, 'train'),
         'val': make_scenes(args.num_val, args.image_size, rng, 'val'),
     }
-    for name in args.which:
+    for name in scene_sets:
         print(f'writing {name} to {roots[name]}')
-        WRITERS[name](roots[name], splits)
+        SCENE_WRITERS[name](roots[name], splits)
 
 
 if __name__ == '__main__':

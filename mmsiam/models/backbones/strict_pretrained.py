@@ -12,7 +12,10 @@ class StrictPretrainedViT(StrictPretrainedMixin, VisionTransformer):
     """mmpretrain's ``VisionTransformer`` loaded strictly from ``backbone.*``
     weights (position embedding resized by mmpretrain's load hook;
     pretraining-only final norms skipped). For dense use, e.g.
-    ``out_type='featmap', out_indices=(3, 5, 7, 11)`` under UperNet."""
+    ``out_type='featmap', out_indices=(3, 5, 7, 11)`` under UperNet, and for
+    linear probes with ``out_type='avg_featmap'``, whose pooled-feature norm
+    ``ln2`` is new unless the checkpoint was fine-tuned."""
+    allow_missing_keys = (r'ln2\.(weight|bias)', )
 
 
 @MODELS.register_module()

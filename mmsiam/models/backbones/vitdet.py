@@ -88,6 +88,7 @@ class ViTDet(StrictPretrainedMixin, BaseModule):
     Shape:
         ``(B, 3, H, W) -> ((B, C, H/16, W/16),)``.
     """
+    allow_missing_keys = (r'layers\.\d+\.attn\.rel_pos_[hw]', )
 
     def __init__(self,
                  arch='b',
@@ -101,7 +102,6 @@ class ViTDet(StrictPretrainedMixin, BaseModule):
                  use_rel_pos: bool = True,
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
-        self.allow_missing_keys = ('.rel_pos_', )
         if isinstance(arch, str):
             arch = VisionTransformer.arch_zoo[arch.lower()]
         dims, depth = arch['embed_dims'], arch['num_layers']

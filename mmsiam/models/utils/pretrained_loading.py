@@ -1,3 +1,4 @@
+import re
 from typing import Sequence
 
 from mmengine.logging import print_log
@@ -20,8 +21,9 @@ def load_backbone_checkpoint(module: nn.Module,
     mmengine's ``Pretrained`` initialiser loads non-strictly and only logs
     mismatches, so a wrong checkpoint trains silently from scratch. Here a
     checkpoint key the module lacks (unless it starts with one of
-    ``ignore``) or a module key the checkpoint lacks (unless it contains one
-    of ``allow_missing``) raises ``KeyError`` naming them. Load-time hooks of
+    ``ignore``) or a module key the checkpoint lacks (unless it fully
+    matches one of the regexes ``allow_missing``) raises ``KeyError`` naming
+    them. Load-time hooks of
     the module (e.g. position-embedding resizing) still apply.
 
     Returns:
@@ -38,7 +40,10 @@ def load_backbone_checkpoint(module: nn.Module,
     weights = {k: v for k, v in weights.items()
                if k in own or not k.startswith(tuple(ignore))}
     missing, unexpected = module.load_state_dict(weights, strict=False)
-    missing = [k for k in missing if not any(a in k for a in allow_missing)]
+    missing = [
+        k for k in missing
+        if not any(re.fullmatch(pattern, k) for pattern in allow_missing)
+    ]
     if missing or unexpected:
         raise KeyError(
             f'{path} does not fit {type(module).__name__}: missing '
@@ -57,7 +62,8 @@ class StrictPretrainedMixin:
     ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` the
     backbone is first initialised as without a checkpoint, then loaded by
     :func:`load_backbone_checkpoint`, which raises on missing or unknown
-    keys.
+    keys. ``allow_missing_keys`` (regexes) name new parts of the backbone
+    that a pretraining checkpoint cannot have.
     """
     allow_missing_keys: Sequence[str] = ()
 

@@ -1,0 +1,76 @@
+"""The ImageNet linear-probe config, run for real on CPU: the tiny
+SiameseIM checkpoint's exported encoder, frozen, a linear classifier
+trained 2 iterations on the ImageNet-layout digits, Accuracy evaluated."""
+import os.path as osp
+import re
+
+import pytest
+from mmengine.config import Config
+
+from benchmark_overrides import TINY_VIT, pretrained
+from conftest import REPO, run_tool
+
+CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'classification',
+                  'siameseim_vit-base-p16_8xb2048-linear-coslr-90e_in1k.py')
+TRAIN = osp.join(REPO, 'tools', 'train.py')
+
+
+@pytest.fixture(scope='module')
+def tiny_imagenet(tmp_path_factory):
+    out = tmp_path_factory.mktemp('cls') / 'data'
+    run_tool([osp.join(REPO, 'tools', 'misc', 'make_tiny_datasets.py'), out,
+              '--which', 'imagenet', '--num-train', 2, '--num-val', 1])
+    return out / 'imagenet'
+
+
+def shrink_for_cpu(cfg, root, checkpoint):
+    """Documented overrides: data root, 64-pixel crops (72 resize), the tiny
+    SiameseIM encoder (all 4 blocks frozen), widths, 2 iterations of batch
+    10, fp32."""
+    cfg.optim_wrapper.type = 'OptimWrapper'
+    cfg.model.backbone.update(arch=TINY_VIT, img_size=64, patch_size=8,
+                              frozen_stages=4,
+                              init_cfg=pretrained(checkpoint))
+    cfg.model.neck.input_features = 96
+    cfg.model.head.in_channels = 96
+    for step in cfg.train_dataloader.dataset.pipeline:
+        if step.type == 'RandomResizedCrop':
+            step.scale = 64
+    for step in cfg.val_dataloader.dataset.pipeline:
+        if step.type == 'ResizeEdge':
+            step.scale = 72
+        if step.type == 'CenterCrop':
+            step.crop_size = 64
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].update(batch_size=10, num_workers=0,
+                           persistent_workers=False)
+        cfg[loader].dataset.data_root = str(root)
+    cfg.train_cfg.update(max_epochs=1, val_interval=1)
+    cfg.default_hooks.logger.interval = 1
+    return cfg
+
+
+def test_config_is_the_published_protocol():
+    cfg = Config.fromfile(CONFIG)
+    assert cfg.model.backbone.out_type == 'avg_featmap'
+    assert cfg.model.backbone.frozen_stages == 12
+    assert cfg.model.neck.type == 'ClsBatchNormNeck'
+    assert cfg.optim_wrapper.optimizer.lr == 6.4
+    assert cfg.optim_wrapper.optimizer.weight_decay == 0
+    assert cfg.train_dataloader.batch_size * 8 == 16384
+
+
+def test_linear_probe_trains_and_evaluates(tmp_path, tiny_imagenet,
+                                           backbone_checkpoint):
+    cfg = shrink_for_cpu(Config.fromfile(CONFIG), tiny_imagenet,
+                         backbone_checkpoint)
+    path = tmp_path / 'linear_tiny.py'
+    cfg.dump(str(path))
+    out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd']).stdout
+    assert 'StrictPretrainedViT: loaded' in out
+    assert re.search(r'Epoch\(train\) +\[1\]\[2/2\].*loss: [0-9.]+', out)
+    assert re.search(r'accuracy/top1: [0-9.]+', out)
+    # Only the classifier learns: the encoder and the fresh norm are frozen.
+    for frozen in ('backbone.ln2.weight', 'backbone.layers.3.attn.qkv.weight'):
+        assert f'{frozen} is skipped since its requires_grad=False' in out
+    assert 'head.layers.head.weight is skipped' not in out
