@@ -51,16 +51,23 @@ def tiny_resnet(cfg, checkpoint):
     cfg.model.neck.in_channels = [64, 128, 256, 512]
 
 
+def small_loaders(cfg, root, batch_size=2):
+    """Train / val loaders on the tiny set at ``root``, in-process."""
+    for loader in ('train_dataloader', 'val_dataloader'):
+        cfg[loader].update(batch_size=batch_size, num_workers=0,
+                           persistent_workers=False)
+        dataset = cfg[loader].dataset
+        dataset = dataset.get('dataset', dataset)
+        dataset.data_root = str(root)
+
+
 def tiny_data(cfg, root, val_ann):
     """Data roots of the tiny set, small loaders, 2 training iterations and
     then validation; no test-time score threshold beyond LVIS's 1e-4 (after
     2 iterations every class scores about 1 / num_classes)."""
-    for loader in ('train_dataloader', 'val_dataloader'):
-        cfg[loader].update(batch_size=2, num_workers=0,
-                           persistent_workers=False)
-        dataset = cfg[loader].dataset
+    small_loaders(cfg, str(root) + '/')
+    for dataset in (cfg.train_dataloader.dataset, cfg.val_dataloader.dataset):
         dataset = dataset.get('dataset', dataset)
-        dataset.data_root = str(root) + '/'
         if 'filter_cfg' in dataset:
             dataset.filter_cfg.min_size = 8
     cfg.val_evaluator.ann_file = osp.join(str(root), val_ann)

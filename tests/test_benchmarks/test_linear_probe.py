@@ -7,7 +7,7 @@ import re
 import pytest
 from mmengine.config import Config
 
-from benchmark_overrides import TINY_VIT, pretrained
+from benchmark_overrides import TINY_VIT, pretrained, small_loaders
 from conftest import REPO, run_tool
 
 CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'classification',
@@ -41,10 +41,7 @@ def shrink_for_cpu(cfg, root, checkpoint):
             step.scale = 72
         if step.type == 'CenterCrop':
             step.crop_size = 64
-    for loader in ('train_dataloader', 'val_dataloader'):
-        cfg[loader].update(batch_size=10, num_workers=0,
-                           persistent_workers=False)
-        cfg[loader].dataset.data_root = str(root)
+    small_loaders(cfg, root, batch_size=10)
     cfg.train_cfg.update(max_epochs=1, val_interval=1)
     cfg.default_hooks.logger.interval = 1
     return cfg

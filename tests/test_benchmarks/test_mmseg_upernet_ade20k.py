@@ -5,6 +5,7 @@ import re
 
 from mmengine.config import Config
 
+from benchmark_overrides import small_loaders
 from conftest import REPO, run_tool
 
 CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'mmseg',
@@ -37,10 +38,7 @@ def shrink_for_cpu(cfg, data_root, checkpoint):
     for step in cfg.val_dataloader.dataset.pipeline:
         if step.type == 'Resize':
             step.scale = (256, 64)
-    for loader in ('train_dataloader', 'val_dataloader'):
-        cfg[loader].update(batch_size=2, num_workers=0,
-                           persistent_workers=False)
-        cfg[loader].dataset.data_root = str(data_root)
+    small_loaders(cfg, data_root)
     cfg.train_cfg.update(max_iters=2, val_interval=2)
     cfg.default_hooks.checkpoint.interval = 2
     cfg.default_hooks.logger.interval = 1
