@@ -14,8 +14,20 @@ class StrictPretrainedViT(StrictPretrainedMixin, VisionTransformer):
     pretraining-only final norms skipped). For dense use, e.g.
     ``out_type='featmap', out_indices=(3, 5, 7, 11)`` under UperNet, and for
     linear probes with ``out_type='avg_featmap'``, whose pooled-feature norm
-    ``ln2`` is new unless the checkpoint was fine-tuned."""
+    ``ln2`` is new unless the checkpoint was fine-tuned.
+
+    Args:
+        freeze_pos_embed (bool): Keep the position embedding fixed (SiameseIM
+            fine-tuning); the patch embedding stays trainable. Defaults to
+            False.
+        **kwargs: ``VisionTransformer`` arguments.
+    """
     allow_missing_keys = (r'ln2\.(weight|bias)', )
+
+    def __init__(self, freeze_pos_embed: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        if freeze_pos_embed:
+            self.pos_embed.requires_grad_(False)
 
 
 @MODELS.register_module()

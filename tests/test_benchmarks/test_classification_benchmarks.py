@@ -1,17 +1,21 @@
-"""The ImageNet linear-probe config, run for real on CPU: the tiny
-SiameseIM checkpoint's exported encoder, frozen, a linear classifier
-trained 2 iterations on the ImageNet-layout digits, Accuracy evaluated."""
+"""The ImageNet linear-probe and fine-tuning configs, run for real on CPU:
+the tiny SiameseIM checkpoint's exported encoder trains 2 iterations on the
+ImageNet-layout digits and Accuracy is evaluated."""
 import os.path as osp
 import re
 
 import pytest
+import torch
 from mmengine.config import Config
 
 from benchmark_overrides import TINY_VIT, pretrained, small_loaders
 from conftest import REPO, run_tool
 
-CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'classification',
+CLASSIFICATION = osp.join(REPO, 'configs', 'benchmarks', 'classification')
+CONFIG = osp.join(CLASSIFICATION,
                   'siameseim_vit-base-p16_8xb2048-linear-coslr-90e_in1k.py')
+FINETUNE = osp.join(CLASSIFICATION,
+                    'siameseim_vit-base-p16_8xb128-coslr-100e_in1k.py')
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 
 
@@ -25,13 +29,14 @@ def tiny_imagenet(tmp_path_factory):
 
 def shrink_for_cpu(cfg, root, checkpoint):
     """Documented overrides: data root, 64-pixel crops (72 resize), the tiny
-    SiameseIM encoder (all 4 blocks frozen), widths, 2 iterations of batch
-    10, fp32."""
+    SiameseIM encoder (for the linear probe all 4 blocks frozen), widths,
+    2 iterations of batch 10, fp32."""
     cfg.optim_wrapper.type = 'OptimWrapper'
     cfg.model.backbone.update(arch=TINY_VIT, img_size=64, patch_size=8,
-                              frozen_stages=4,
                               init_cfg=pretrained(checkpoint))
-    cfg.model.neck.input_features = 96
+    if cfg.model.backbone.get('frozen_stages'):
+        cfg.model.backbone.frozen_stages = 4
+        cfg.model.neck.input_features = 96
     cfg.model.head.in_channels = 96
     for step in cfg.train_dataloader.dataset.pipeline:
         if step.type == 'RandomResizedCrop':
@@ -71,3 +76,34 @@ def test_linear_probe_trains_and_evaluates(tmp_path, tiny_imagenet,
     for frozen in ('backbone.ln2.weight', 'backbone.layers.3.attn.qkv.weight'):
         assert f'{frozen} is skipped since its requires_grad=False' in out
     assert 'head.layers.head.weight is skipped' not in out
+
+
+def test_finetune_config_is_the_published_recipe():
+    cfg = Config.fromfile(FINETUNE)
+    assert cfg.optim_wrapper.optimizer.lr == pytest.approx(1e-3)
+    assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == 0.65
+    assert cfg.model.backbone.drop_path_rate == 0.1
+    assert cfg.model.backbone.freeze_pos_embed
+    assert cfg.train_cfg.max_epochs == 100
+
+
+def test_finetune_trains_and_evaluates(tmp_path, tiny_imagenet,
+                                       backbone_checkpoint):
+    cfg = shrink_for_cpu(Config.fromfile(FINETUNE), tiny_imagenet,
+                         backbone_checkpoint)
+    path = tmp_path / 'finetune_tiny.py'
+    cfg.dump(str(path))
+    out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd']).stdout
+    assert 'StrictPretrainedViT: loaded' in out
+    assert re.search(r'Epoch\(train\) +\[1\]\[2/2\].*loss: [0-9.]+', out)
+    assert re.search(r'accuracy/top1: [0-9.]+', out)
+    # The position embedding stays as pretrained; the rest is fine-tuned.
+    pretrained_state = torch.load(backbone_checkpoint,
+                                  weights_only=True)['state_dict']
+    tuned = torch.load(tmp_path / 'wd' / 'epoch_1.pth',
+                       weights_only=True)['state_dict']
+    assert torch.equal(tuned['backbone.pos_embed'],
+                       pretrained_state['backbone.pos_embed'])
+    for key in ('backbone.patch_embed.projection.weight',
+                'backbone.layers.3.attn.qkv.weight'):
+        assert not torch.equal(tuned[key], pretrained_state[key]), key
