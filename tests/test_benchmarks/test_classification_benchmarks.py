@@ -107,3 +107,32 @@ def test_finetune_trains_and_evaluates(tmp_path, tiny_imagenet,
     for key in ('backbone.patch_embed.projection.weight',
                 'backbone.layers.3.attn.qkv.weight'):
         assert not torch.equal(tuned[key], pretrained_state[key]), key
+
+
+def test_logistic_regression_on_frozen_features(tmp_path, tiny_imagenet,
+                                                backbone_checkpoint):
+    import json
+    config = osp.join(
+        CLASSIFICATION,
+        'siameseim_vit-base-p16_logistic-regression-1pct_in1k.py')
+    cfg = Config.fromfile(config)
+    assert cfg.logistic_regression.fraction == 0.01
+    assert cfg.backbone.out_type == 'cls_token'
+    tool = osp.join(REPO, 'tools', 'benchmarks', 'classification',
+                    'logistic_regression.py')
+    # Documented overrides: the tiny encoder, 64-pixel crops, the data root.
+    cfg.backbone.update(arch=TINY_VIT, img_size=64, patch_size=8)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.update(batch_size=10, num_workers=0, persistent_workers=False)
+        loader.dataset.data_root = str(tiny_imagenet)
+        loader.dataset.pipeline[1].scale = 72
+        loader.dataset.pipeline[2].crop_size = 64
+    path = tmp_path / 'logistic_tiny.py'
+    cfg.dump(str(path))
+    out = run_tool([tool, path, backbone_checkpoint, '--work-dir', tmp_path,
+                    '--fraction', 0.5]).stdout
+    assert 'StrictPretrainedViT: loaded' in out
+    assert 'train features: 10/10' in out and 'val features: 10/10' in out
+    results = json.loads((tmp_path / 'logistic_regression.json').read_text())
+    assert results['train_images'] == 10  # half of 2 per class
+    assert 0 <= results['accuracy/top1'] <= results['accuracy/top5'] <= 100
