@@ -45,12 +45,6 @@ def tiny_vitdet(cfg, checkpoint):
     val.pipeline = [step for step in val.pipeline if step.type != 'Pad']
 
 
-def tiny_resnet(cfg, checkpoint):
-    """ResNet-18 instead of -50 (FPN inputs follow)."""
-    cfg.model.backbone.update(depth=18, init_cfg=pretrained(checkpoint))
-    cfg.model.neck.in_channels = [64, 128, 256, 512]
-
-
 def small_loaders(cfg, root, batch_size=2):
     """Train / val loaders on the tiny set at ``root``, in-process."""
     for loader in ('train_dataloader', 'val_dataloader'):
