@@ -8,8 +8,8 @@ import sys
 from mmengine.config import Config, DictAction
 
 import mmsiam  # noqa: F401  (weights_only allow-list for checkpoints)
-from mmsiam.utils import (check_config, prepare_distributed_env,
-                          register_all_modules)
+from mmsiam.utils import (check_config, default_work_dir,
+                          prepare_distributed_env, register_all_modules)
 
 
 def parse_args(argv=None):
@@ -48,8 +48,7 @@ def merge_args(cfg, args):
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+        cfg.work_dir = default_work_dir(args.config)
     cfg.load_from = args.checkpoint
     cfg.launcher = args.launcher
     if args.amp:

@@ -3,9 +3,11 @@ from .compat import (allow_mmengine_checkpoint_globals, apply_stack_fixes,
 from .config_checks import check_config
 from .distributed import prepare_distributed_env
 from .setup_env import register_all_modules
+from .work_dir import default_work_dir
 
 __all__ = [
     'allow_mmengine_checkpoint_globals', 'apply_stack_fixes',
     'history_buffer_getattr', 'patch_lvis_numpy_aliases',
-    'check_config', 'prepare_distributed_env', 'register_all_modules'
+    'check_config', 'prepare_distributed_env', 'register_all_modules',
+    'default_work_dir'
 ]

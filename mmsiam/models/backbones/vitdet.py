@@ -144,19 +144,6 @@ class ViTDet(StrictPretrainedMixin, BaseModule):
             x = layer(x)
         return (x.permute(0, 3, 1, 2).contiguous(), )
 
-    def get_layer_depth(self, param_name: str, prefix: str = ''):
-        """Layer id for layer-wise lr decay: patch and position embedding
-        0, block ``i`` -> ``i + 1``, everything else ``num_layers + 1``.
-
-        Returns:
-            tuple[int, int]: (layer id, number of ids).
-        """
-        total = self.num_layers + 2
-        if not param_name.startswith(prefix):
-            return total - 1, total
-        name = param_name[len(prefix):]
-        if name.startswith(('patch_embed', 'pos_embed')):
-            return 0, total
-        if name.startswith('layers.'):
-            return int(name.split('.')[1]) + 1, total
-        return total - 1, total
+    # Layer ids for layer-wise lr decay, as for mmpretrain's ViT (same
+    # parameter names): embeddings 0, block i -> i + 1, the rest last.
+    get_layer_depth = VisionTransformer.get_layer_depth

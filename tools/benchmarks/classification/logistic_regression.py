@@ -33,7 +33,8 @@ from torch.utils.data import DataLoader, Subset
 
 import mmsiam  # noqa: F401
 from mmsiam.registry import DATASETS, MODELS
-from mmsiam.utils import check_config, register_all_modules
+from mmsiam.utils import (check_config, default_work_dir,
+                          register_all_modules)
 
 
 def parse_args(argv=None):
@@ -97,8 +98,7 @@ def main(argv=None):
     options = dict(cfg.logistic_regression)
     if args.fraction is not None:
         options['fraction'] = args.fraction
-    work_dir = args.work_dir or osp.join(
-        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    work_dir = args.work_dir or default_work_dir(args.config)
     backbone_cfg = dict(cfg.backbone)
     backbone_cfg['init_cfg'] = dict(backbone_cfg['init_cfg'],
                                     checkpoint=args.checkpoint)
