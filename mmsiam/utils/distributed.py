@@ -54,3 +54,14 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
             rank=int(os.environ['RANK']),
             world_size=int(os.environ['WORLD_SIZE']),
             **kwargs)
+
+
+def close_distributed() -> None:
+    """Destroy the process group before the interpreter exits.
+
+    Left to interpreter shutdown, a gloo process group can abort a rank
+    ("terminate called without an active exception") after its work is
+    done, failing the whole launch.
+    """
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
