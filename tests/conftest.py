@@ -13,6 +13,10 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'siameseim',
     'siameseim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py')
+# The ConMIM _demo config.
+CONMIM_DEMO_CONFIG = osp.join(
+    REPO, 'configs', 'conmim',
+    'conmim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py')
 # Overrides that shrink the demo to a few iterations for tests.
 TINY_DEMO_OPTIONS = [
     'train_dataloader.dataset.indices=64', 'train_dataloader.batch_size=16',
@@ -81,5 +85,27 @@ def backbone_checkpoint(demo_run, tmp_path_factory):
     run_tool([
         osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py'),
         demo_run[0] / 'epoch_2.pth', out
+    ])
+    return out
+
+
+@pytest.fixture(scope='session')
+def conmim_run(tmp_path_factory):
+    """The ConMIM demo config trained for 2 tiny epochs (tools/train.py)."""
+    work_dir = tmp_path_factory.mktemp('conmim') / 'work_dir'
+    proc = run_tool([
+        osp.join(REPO, 'tools', 'train.py'), CONMIM_DEMO_CONFIG,
+        '--work-dir', work_dir, '--cfg-options'
+    ] + TINY_DEMO_OPTIONS)
+    return work_dir, proc.stdout
+
+
+@pytest.fixture(scope='session')
+def conmim_backbone_checkpoint(conmim_run, tmp_path_factory):
+    """The teacher encoder of the tiny ConMIM run, as exported by default."""
+    out = tmp_path_factory.mktemp('export') / 'conmim_backbone.pth'
+    run_tool([
+        osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py'),
+        conmim_run[0] / 'epoch_2.pth', out
     ])
     return out

@@ -2,4 +2,5 @@
 # here registers its hooks, optimizers and constructors for the mmsiam scope.
 import mmpretrain.engine  # noqa: F401
 
+from .hooks import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403

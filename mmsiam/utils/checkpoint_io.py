@@ -9,7 +9,8 @@ import torch
 
 
 def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """The ``model`` state dict of an official training or release file.
+    """The state dict of an official training or release file (under
+    ``model``, ``module`` or ``state_dict``, or the file itself).
 
     Loaded with ``weights_only=True``; ``argparse.Namespace`` (the ``args``
     entry of official training files) is the one extra type allowed.
@@ -18,14 +19,14 @@ def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
         raise FileNotFoundError(f'{path}: no such checkpoint file')
     with torch.serialization.safe_globals([argparse.Namespace]):
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
-    for key in ('model', 'state_dict'):
+    for key in ('model', 'module', 'state_dict'):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
             return ckpt[key]
     if isinstance(ckpt, dict) and all(
             isinstance(v, torch.Tensor) for v in ckpt.values()):
         return ckpt
     raise KeyError(f'{path}: expected a state dict, or a dict with a '
-                   f'"model" or "state_dict" entry; found keys '
+                   f'"model", "module" or "state_dict" entry; found keys '
                    f'{sorted(ckpt)[:10] if isinstance(ckpt, dict) else type(ckpt)}')
 
 

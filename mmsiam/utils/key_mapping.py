@@ -1,6 +1,9 @@
-"""Renaming official (timm / MAE style) ViT keys to mmpretrain's names."""
+"""Renaming official (timm / MAE / BEiT style) ViT keys to mmpretrain's
+names."""
 import re
 from typing import Dict, Iterable, List, Tuple
+
+import torch
 
 # Official ViT block parts -> mmpretrain ``TransformerEncoderLayer`` parts.
 VIT_BLOCK_PARTS = (
@@ -9,7 +12,23 @@ VIT_BLOCK_PARTS = (
     ('attn.', 'attn.'),
     ('mlp.fc1.', 'ffn.layers.0.0.'),
     ('mlp.fc2.', 'ffn.layers.1.'),
+    ('gamma_1', 'gamma_1'),  # BEiT layer scale
+    ('gamma_2', 'gamma_2'),
 )
+
+BLOCK = r'\.(\d+)\.(?P<rest>.+)'
+
+
+def vit_encoder_rules(dst: str, src: str = '') -> List[Tuple[str, str]]:
+    """:func:`map_keys` rules for a timm-style ViT's patch embedding, cls
+    token and blocks named ``<src>patch_embed.proj``, ``<src>cls_token``,
+    ``<src>blocks.<i>.*`` into mmpretrain names under ``dst``."""
+    return [
+        (src + r'patch_embed\.proj\.(weight|bias)',
+         dst + r'patch_embed.projection.\1'),
+        (src + 'cls_token', dst + 'cls_token'),
+        (src + 'blocks' + BLOCK, dst + r'layers.\1.{block}'),
+    ]
 
 
 def rename_block_key(rest: str) -> str:
@@ -49,3 +68,31 @@ def map_keys(state_dict: Dict, rules: Iterable[Tuple[str, str]]
         else:
             unknown.append(key)
     return out, unknown
+
+
+def block_depth(state_dict: Dict, prefix: str) -> int:
+    """Number of ``<prefix>.<i>.*`` blocks (largest ``i`` + 1, 0 if none)."""
+    found = {int(m.group(1)) for k in state_dict
+             for m in [re.match(re.escape(prefix) + r'\.(\d+)\.', k)] if m}
+    return max(found) + 1 if found else 0
+
+
+def expand_shared_rel_pos_bias(state_dict: Dict[str, torch.Tensor],
+                               prefix: str = 'backbone.') -> bool:
+    """Replace a BEiT shared relative position bias by per-layer copies.
+
+    ``<prefix>rel_pos_bias.relative_position_bias_table`` ``(R, heads)``
+    becomes ``<prefix>layers.<i>.attn.relative_position_bias_table`` for
+    every block ``i``, and ``<prefix>rel_pos_bias.*`` is removed, in place
+    (mmseg's ``BEiT`` and mmpretrain's ``BEiTViT(use_rel_pos_bias=True)``
+    take per-layer tables). Returns whether there was a shared table.
+    """
+    shared = state_dict.pop(
+        f'{prefix}rel_pos_bias.relative_position_bias_table', None)
+    if shared is None:
+        return False
+    state_dict.pop(f'{prefix}rel_pos_bias.relative_position_index', None)
+    for i in range(block_depth(state_dict, f'{prefix}layers')):
+        state_dict[f'{prefix}layers.{i}.attn.relative_position_bias_table'] = \
+            shared.clone()
+    return True

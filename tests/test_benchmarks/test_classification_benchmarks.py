@@ -16,6 +16,8 @@ CONFIG = osp.join(CLASSIFICATION,
                   'siameseim_vit-base-p16_8xb2048-linear-coslr-90e_in1k.py')
 FINETUNE = osp.join(CLASSIFICATION,
                     'siameseim_vit-base-p16_8xb128-coslr-100e_in1k.py')
+CONMIM_FINETUNE = osp.join(CLASSIFICATION,
+                           'conmim_vit-base-p16_8xb128-coslr-100e_in1k.py')
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 
 
@@ -107,6 +109,44 @@ def test_finetune_trains_and_evaluates(tmp_path, tiny_imagenet,
     for key in ('backbone.patch_embed.projection.weight',
                 'backbone.layers.3.attn.qkv.weight'):
         assert not torch.equal(tuned[key], pretrained_state[key]), key
+
+
+def test_conmim_finetune_config_is_the_published_recipe():
+    cfg = Config.fromfile(CONMIM_FINETUNE)
+    backbone = cfg.model.backbone
+    assert backbone.type == 'mmsiam.StrictPretrainedBEiTViT'
+    assert backbone.use_rel_pos_bias and not backbone.use_abs_pos_emb
+    assert backbone.out_type == 'avg_featmap'
+    assert backbone.drop_path_rate == 0.1
+    assert cfg.optim_wrapper.optimizer.lr == 4e-3
+    assert cfg.optim_wrapper.optimizer.betas == (0.9, 0.999)
+    assert cfg.optim_wrapper.paramwise_cfg.layer_decay_rate == 0.65
+    assert cfg.train_dataloader.batch_size * 8 == 1024
+    assert cfg.train_cfg.max_epochs == 100
+    assert cfg.param_scheduler[0].end == 20
+    assert cfg.param_scheduler[1].eta_min == 1e-6
+    assert cfg.data_preprocessor.mean == [123.675, 116.28, 103.53]
+    assert cfg.model.head.init_cfg[0].std == 2e-5
+
+
+def test_conmim_finetune_trains_from_the_teacher(tmp_path, tiny_imagenet,
+                                                 conmim_backbone_checkpoint):
+    cfg = shrink_for_cpu(Config.fromfile(CONMIM_FINETUNE), tiny_imagenet,
+                         conmim_backbone_checkpoint)
+    path = tmp_path / 'conmim_finetune_tiny.py'
+    cfg.dump(str(path))
+    out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd']).stdout
+    assert 'StrictPretrainedBEiTViT: loaded' in out
+    assert re.search(r'Epoch\(train\) +\[1\]\[2/2\].*loss: [0-9.]+', out)
+    assert re.search(r'accuracy/top1: [0-9.]+', out)
+    exported = torch.load(conmim_backbone_checkpoint,
+                          weights_only=True)['state_dict']
+    start = torch.load(tmp_path / 'wd' / 'epoch_1.pth',
+                       weights_only=True)['state_dict']
+    # Per-block tables from the shared one; trained from there.
+    assert 'backbone.rel_pos_bias.relative_position_bias_table' not in exported
+    table = 'backbone.layers.3.attn.relative_position_bias_table'
+    assert start[table].shape == exported[table].shape
 
 
 def test_logistic_regression_on_frozen_features(tmp_path, tiny_imagenet,

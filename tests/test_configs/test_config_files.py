@@ -6,7 +6,7 @@ import pytest
 from mmengine import DefaultScope
 from mmengine.config import Config
 
-from conftest import DEMO_CONFIG, REPO
+from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
 from mmsiam.registry import MODELS
 from mmsiam.utils import register_all_modules
 
@@ -43,18 +43,33 @@ def test_make_demo_config_is_the_siameseim_demo():
         assert demo[key] == siameseim[key], key
 
 
-def test_demo_inherits_the_paper_recipe():
+DEMO_AND_PAPER = {
+    DEMO_CONFIG:
+    'siameseim/siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py',
+    CONMIM_DEMO_CONFIG:
+    'conmim/conmim_vit-base-p16_32xb64-amp-coslr-800e_in1k.py',
+}
+
+
+def test_every_demo_config_is_checked():
+    demos = {p for p in TOP_CONFIGS if p.endswith('_demo.py')}
+    assert demos == set(DEMO_AND_PAPER)
+
+
+@pytest.mark.parametrize('demo_path,paper_path', DEMO_AND_PAPER.items(),
+                         ids=lambda p: osp.basename(p)[:20])
+def test_demo_inherits_the_paper_recipe(demo_path, paper_path):
     """_demo configs change size, data and schedule only."""
-    demo = Config.fromfile(DEMO_CONFIG)
-    paper = Config.fromfile(osp.join(
-        REPO, 'configs', 'siameseim',
-        'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py'))
+    demo = Config.fromfile(demo_path)
+    paper = Config.fromfile(osp.join(REPO, 'configs', paper_path))
     assert demo.model.type == paper.model.type
     assert demo.model.base_momentum == paper.model.base_momentum
     assert demo.model.head.loss == paper.model.head.loss
+    assert demo.get('custom_hooks') == paper.get('custom_hooks')
     assert demo.optim_wrapper.type == paper.optim_wrapper.type
     for key in ('type', 'betas', 'weight_decay'):
         assert demo.optim_wrapper.optimizer[key] == \
             paper.optim_wrapper.optimizer[key]
-    assert demo.optim_wrapper.paramwise_cfg == paper.optim_wrapper.paramwise_cfg
+    assert (demo.optim_wrapper.paramwise_cfg ==
+            paper.optim_wrapper.paramwise_cfg)
     assert demo.optim_wrapper.clip_grad == paper.optim_wrapper.clip_grad

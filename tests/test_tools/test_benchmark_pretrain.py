@@ -4,16 +4,18 @@ import re
 
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import CONMIM_DEMO_CONFIG, REPO, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_pretrain.py')
 DEMO = osp.join(REPO, 'configs', 'siameseim',
                 'siameseim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py')
 
 
-@pytest.mark.parametrize('amp', [False, True])
-def test_reports_throughput_memory_and_flops(amp):
-    args = [TOOL, DEMO, '--batch-size', 4, '--iters', 1, '--warmup', 1]
+@pytest.mark.parametrize('config,amp', [(DEMO, False), (DEMO, True),
+                                        (CONMIM_DEMO_CONFIG, True)],
+                         ids=['siameseim-fp32', 'siameseim-amp', 'conmim-amp'])
+def test_reports_throughput_memory_and_flops(config, amp):
+    args = [TOOL, config, '--batch-size', 4, '--iters', 1, '--warmup', 1]
     out = run_tool(args + (['--amp'] if amp else [])).stdout
     assert re.search(r'throughput: [0-9.]+ images/s', out)
     assert re.search(r'peak memory: \d+ MiB', out)

@@ -38,3 +38,23 @@ def test_target_branch_and_its_refusal(demo_run, tmp_path):
     assert proc.returncode != 0
     assert 'no target branch' in proc.stdout
     assert not (tmp_path / 'x.pth').exists()
+
+
+def test_conmim_exports_the_teacher_with_per_block_tables(
+        conmim_run, conmim_backbone_checkpoint):
+    full = torch.load(conmim_run[0] / 'epoch_2.pth',
+                      weights_only=True)['state_dict']
+    exported = torch.load(conmim_backbone_checkpoint, weights_only=True)
+    assert exported['meta'] == dict(
+        exported['meta'], branch='target', method='ConMIM')
+    weights = exported['state_dict']
+    assert torch.equal(weights['backbone.layers.1.attn.qkv.weight'],
+                       full['target.module.0.layers.1.attn.qkv.weight'])
+    assert not torch.equal(weights['backbone.layers.1.attn.qkv.weight'],
+                           full['backbone.layers.1.attn.qkv.weight'])
+    shared = full['target.module.0.rel_pos_bias.relative_position_bias_table']
+    for i in range(4):
+        assert torch.equal(
+            weights[f'backbone.layers.{i}.attn.relative_position_bias_table'],
+            shared)
+    assert not any(k.startswith('backbone.rel_pos_bias') for k in weights)

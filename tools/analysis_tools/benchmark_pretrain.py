@@ -100,8 +100,13 @@ def main(argv=None):
         optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
     batch = make_batch(cfg, args.batch_size, args.image_size)
 
+    # Methods whose target follows the optimizer step (ConMIM) are updated
+    # by a hook in training; the benchmark does what the hook does.
+    after_step = getattr(model, 'momentum_update', lambda: None)
+
     def step():
         model.train_step(batch, optim_wrapper)
+        after_step()
         if device.type == 'cuda':
             torch.cuda.synchronize()
 

@@ -15,6 +15,10 @@ Branches:
 The default is the branch each method's paper evaluates (SiameseIM: online;
 ConMIM: target, the teacher); the method is read from the config stored in
 the checkpoint. The optimizer, message hub and the other branch are dropped.
+A BEiT-style shared relative position bias (ConMIM) is written as one table
+per block (``backbone.layers.<i>.attn.relative_position_bias_table``), the
+form mmpretrain's ``BEiTViT(use_rel_pos_bias=True)`` and mmseg's ``BEiT``
+load.
 
 Example::
 
@@ -29,6 +33,7 @@ from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmsiam  # noqa: F401  (weights_only allow-list)
 from mmsiam.utils.checkpoint_io import save_checkpoint
+from mmsiam.utils.key_mapping import expand_shared_rel_pos_bias
 
 BRANCH_PREFIX = {'online': 'backbone.', 'target': 'target.module.0.'}
 # The branch each method's paper evaluates downstream.
@@ -91,6 +96,9 @@ def main(argv=None):
         weights = extract(state_dict, branch)
     except KeyError as err:
         sys.exit(f'error: {args.checkpoint}: {err.args[0]}')
+    if expand_shared_rel_pos_bias(weights):
+        print('note: the shared relative position bias was copied into '
+              'every block')
     meta = dict(source=args.checkpoint, branch=branch, method=method)
     save_checkpoint(dict(state_dict=weights, meta=meta), args.out,
                     overwrite=args.overwrite)

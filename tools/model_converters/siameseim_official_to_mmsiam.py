@@ -35,21 +35,16 @@ Example::
         sim_base_1600ep_pretrain.pth siameseim_vit-base_1600e_mmsiam.pth
 """
 import argparse
-import re
 import sys
 
 import torch
 
 from mmsiam.utils.checkpoint_io import load_official_state_dict, save_checkpoint
-from mmsiam.utils.key_mapping import map_keys
+from mmsiam.utils.key_mapping import (BLOCK, block_depth, map_keys,
+                                      vit_encoder_rules)
 
-BLOCK = r'\.(\d+)\.(?P<rest>.+)'
-ENCODER_RULES = [
-    (r'patch_embed\.proj\.(weight|bias)',
-     r'backbone.patch_embed.projection.\1'),
-    (r'cls_token', 'backbone.cls_token'),
+ENCODER_RULES = vit_encoder_rules('backbone.') + [
     (r'pos_embed', 'backbone.pos_embed'),
-    (r'blocks' + BLOCK, r'backbone.layers.\1.{block}'),
 ]
 PRETRAIN_RULES = ENCODER_RULES + [
     (r'decoder_embed\.(weight|bias)', r'neck.decoder_embed.\1'),
@@ -59,10 +54,7 @@ PRETRAIN_RULES = ENCODER_RULES + [
     (r'decoder_pos_embed', 'head.decoder_pos_embed'),
     (r'decoder_pos_mlp\.(weight|bias)', r'head.pos_mlp.\1'),
     (r'decoder_pred\.(weight|bias)', r'head.pred.\1'),
-    (r'mm_patch_embed\.proj\.(weight|bias)',
-     r'target.module.0.patch_embed.projection.\1'),
-    (r'mm_cls_token', 'target.module.0.cls_token'),
-    (r'mm_blocks' + BLOCK, r'target.module.0.layers.\1.{block}'),
+] + vit_encoder_rules('target.module.0.', src='mm_') + [
     (r'mm_decoder_embed\.(weight|bias)', r'target.module.1.decoder_embed.\1'),
     (r'mm_projector_decoder_blocks' + BLOCK,
      r'target.module.1.blocks.\1.{block}'),
@@ -87,12 +79,6 @@ def parse_args(argv=None):
 def is_finetuned(state_dict) -> bool:
     return 'decoder_embed.weight' not in state_dict and (
         'fc_norm.weight' in state_dict or 'head.weight' in state_dict)
-
-
-def block_depth(state_dict, prefix) -> int:
-    found = {int(m.group(1)) for k in state_dict
-             for m in [re.match(re.escape(prefix) + r'\.(\d+)\.', k)] if m}
-    return max(found) + 1 if found else 0
 
 
 def official_block_keys(prefix, depth, token_bn):

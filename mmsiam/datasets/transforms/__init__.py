@@ -1,9 +1,10 @@
 from .geometry import (RandomResizedCropWithBox, SiameseIMRelativeGeometry,
                        relative_geometry)
-from .masking import BlockwiseMaskGenerator
+from .masking import BlockwiseMaskGenerator, SimMIMCellMaskGenerator
 from .multi_view import MultiViewWithKeys
 
 __all__ = [
     'RandomResizedCropWithBox', 'SiameseIMRelativeGeometry',
-    'relative_geometry', 'BlockwiseMaskGenerator', 'MultiViewWithKeys'
+    'relative_geometry', 'BlockwiseMaskGenerator',
+    'SimMIMCellMaskGenerator', 'MultiViewWithKeys'
 ]

@@ -1,3 +1,4 @@
+from .conmim import ConMIM
 from .siameseim import SiameseIM
 
-__all__ = ['SiameseIM']
+__all__ = ['ConMIM', 'SiameseIM']

@@ -7,18 +7,7 @@ from torch import Tensor
 
 from mmsiam.registry import MODELS
 
-from ..utils import MomentumTarget
-
-
-def stack_field(data_samples: List[DataSample], key: str,
-                device: torch.device) -> Tensor:
-    """Stack a per-image DataSample field into one batch tensor."""
-    missing = [i for i, ds in enumerate(data_samples) if key not in ds]
-    if missing:
-        raise KeyError(f'data samples {missing[:5]} have no "{key}"; pack it '
-                       f"with PackInputs(algorithm_keys=['{key}'])")
-    return torch.stack([torch.as_tensor(ds.get(key))
-                        for ds in data_samples]).to(device)
+from ..utils import MomentumTarget, stack_field
 
 
 @MODELS.register_module()

@@ -1,7 +1,11 @@
+from .conmim_vit import ConMIMViT
 from .siameseim_vit import SiameseIMViT
-from .strict_pretrained import StrictPretrainedResNet, StrictPretrainedViT
+from .strict_pretrained import (StrictPretrainedBEiTViT,
+                                StrictPretrainedResNet, StrictPretrainedViT)
 from .vitdet import ViTDet
 
 __all__ = [
-    'SiameseIMViT', 'StrictPretrainedResNet', 'StrictPretrainedViT', 'ViTDet'
+    'ConMIMViT', 'SiameseIMViT', 'StrictPretrainedBEiTViT',
+    'StrictPretrainedResNet',
+    'StrictPretrainedViT', 'ViTDet'
 ]

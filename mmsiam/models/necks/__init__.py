@@ -1,4 +1,5 @@
 from .siameseim_projector import SiameseIMProjector
 from .simple_fpn import SimpleFPN
+from .token_projector import TokenProjector
 
-__all__ = ['SiameseIMProjector', 'SimpleFPN']
+__all__ = ['SiameseIMProjector', 'SimpleFPN', 'TokenProjector']

@@ -1,3 +1,4 @@
+from .data_sample_fields import stack_field
 from .momentum_target import MomentumTarget, cosine_momentum
 from .pos_embed import (relative_patch_centres, sincos_1d, sincos_2d,
                         sincos_2d_relative)
@@ -5,7 +6,8 @@ from .layer_norm_2d import LayerNorm2d
 from .pretrained_loading import StrictPretrainedMixin, load_backbone_checkpoint
 from .token_batch_norm import TokenBatchNorm
 from .transformer_blocks import transformer_blocks
-from .weight_init import is_pretrained_init, xavier_linear_unit_norm
+from .weight_init import (beit_init, is_pretrained_init, trunc_normal_one_std_,
+                          xavier_linear_unit_norm)
 from .window_attention import (RelPosAttention, window_partition,
                                window_unpartition)
 
@@ -15,5 +17,6 @@ __all__ = [
     'transformer_blocks', 'is_pretrained_init', 'LayerNorm2d',
     'RelPosAttention', 'window_partition', 'window_unpartition',
     'load_backbone_checkpoint', 'StrictPretrainedMixin',
-    'xavier_linear_unit_norm'
+    'xavier_linear_unit_norm', 'beit_init', 'trunc_normal_one_std_',
+    'stack_field'
 ]

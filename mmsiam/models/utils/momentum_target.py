@@ -24,10 +24,11 @@ class MomentumTarget(nn.Module):
 
     ``module`` is a ``ModuleList`` of deep copies (keys
     ``<attr>.module.<i>.*``) with frozen parameters; ``steps`` (saved in
-    checkpoints) counts updates from 0. Buffers (BatchNorm statistics) are
-    the target's own. Parameters shared with the online modules (the same
-    tensor object, e.g. a fixed position embedding assigned back) are not
-    averaged.
+    checkpoints) counts updates from 0; ``updates_this_run`` counts them in
+    this process (a plain int, for checks without a device sync). Buffers
+    (BatchNorm statistics) are the target's own. Parameters shared with the
+    online modules (the same tensor object, e.g. a fixed position embedding
+    assigned back) are not averaged.
 
     Each :meth:`update` sets, for every target parameter ``t`` with online
     twin ``o``: ``t <- (1 - m_k) * t + m_k * o`` with ``m_k`` from
@@ -50,6 +51,7 @@ class MomentumTarget(nn.Module):
         self.momentum = momentum
         self.end_momentum = end_momentum
         self.register_buffer('steps', torch.tensor(0, dtype=torch.long))
+        self.updates_this_run = 0
 
     def _pairs(self, online: Sequence[nn.Module]):
         if len(online) != len(self.module):
@@ -89,5 +91,6 @@ class MomentumTarget(nn.Module):
         torch._foreach_mul_(targets, 1. - momentum)
         torch._foreach_add_(targets, sources, alpha=momentum)
         self.steps += 1
+        self.updates_this_run += 1
         return momentum
 

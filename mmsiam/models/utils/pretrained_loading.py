@@ -8,7 +8,7 @@ from torch import nn
 from .weight_init import is_pretrained_init
 
 # Pretraining-only parts of an encoder that dense backbones do not have.
-PRETRAINING_ONLY = ('cls_token', 'ln1.', 'ln2.', 'pre_norm.')
+PRETRAINING_ONLY = ('cls_token', 'mask_token', 'ln1.', 'ln2.', 'pre_norm.')
 
 
 def load_backbone_checkpoint(module: nn.Module,

@@ -13,6 +13,24 @@ def xavier_linear_unit_norm(module: nn.Module) -> None:
         nn.init.zeros_(module.bias)
 
 
+def trunc_normal_one_std_(tensor, std: float = 0.02):
+    """BEiT's truncated normal: ``N(0, std)`` cut at ``+-std`` (one standard
+    deviation, not mmengine's default of +-2 absolute)."""
+    return nn.init.trunc_normal_(tensor, mean=0., std=std, a=-std, b=std)
+
+
+def beit_init(module: nn.Module, std: float = 0.02) -> None:
+    """BEiT v1 init, for ``model.apply``: Linear and Conv2d weights
+    :func:`trunc_normal_one_std_`, their biases 0; LayerNorm (1, 0)."""
+    if isinstance(module, (nn.Linear, nn.Conv2d)):
+        trunc_normal_one_std_(module.weight, std)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, nn.LayerNorm) and module.elementwise_affine:
+        nn.init.ones_(module.weight)
+        nn.init.zeros_(module.bias)
+
+
 def is_pretrained_init(init_cfg) -> bool:
     """True when ``init_cfg`` loads weights (own init must not run)."""
     return isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'

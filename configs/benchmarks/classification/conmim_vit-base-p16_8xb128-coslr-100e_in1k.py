@@ -1,0 +1,26 @@
+# ImageNet-1k fine-tuning of a ConMIM ViT-B/16 teacher (the paper follows
+# BEiT): one relative position bias table per block (the shared pretraining
+# table copied into each), mean of the patch tokens -> LayerNorm (fc_norm,
+# `ln2`) -> linear head (init x0.001: trunc-normal 2e-5); drop path 0.1;
+# AdamW (0.9, 0.999) lr 4e-3 for 1024 = 8 x 128, wd 0.05 (none on norms,
+# biases, q/v biases, layer scales, cls token), layer decay 0.65; 100
+# epochs, 20 warm-up, cosine to 1e-6; RandAugment m9-mstd0.5, random erasing
+# 0.25, mixup 0.8, cutmix 1.0, label smoothing 0.1; ImageNet mean/std as in
+# pretraining. mmpretrain's BEiT fine-tuning config with mmsiam's strictly
+# loaded BEiT ViT.
+#   python tools/model_converters/extract_backbone.py CONMIM.pth BACKBONE.pth
+#   tools/benchmarks/classification/dist_train.sh THIS_CONFIG BACKBONE.pth 8
+_base_ = 'mmpretrain::beit/benchmarks/beit-base-p16_8xb128-coslr-100e_in1k.py'
+custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
+
+data_preprocessor = dict(
+    mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])
+
+pretrained = None  # set by tools/benchmarks/classification/dist_train.sh
+model = dict(
+    backbone=dict(
+        type='mmsiam.StrictPretrainedBEiTViT',
+        layer_scale_init_value=0.1,
+        init_cfg=dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')),
+    head=dict(init_cfg=[dict(type='TruncNormal', layer='Linear', std=2e-5)]))

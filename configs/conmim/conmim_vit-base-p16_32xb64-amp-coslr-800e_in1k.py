@@ -1,0 +1,50 @@
+# ConMIM ViT-B/16, 800 epochs on ImageNet-1k, 32 GPUs x 64 images = 2048.
+# The published recipe (the README command; the paper gives the ViT-S/B
+# settings no further): AdamW (0.9, 0.98), wd 0.05 (none on 1-D parameters,
+# biases and the cls token; the mask token and the relative position bias
+# table keep it), lr 7.5e-4 for the total batch (not scaled), 10 warm-up
+# epochs from 0, then per-iteration cosine to 1e-5, grad clip 1.0, fp16 AMP,
+# layer scale 0.1. Projector BatchNorms are per GPU (no SyncBN).
+_base_ = [
+    '../_base_/models/conmim_vit-base-p16.py',
+    '../_base_/datasets/imagenet_conmim.py',
+    '../_base_/default_runtime.py',
+]
+
+train_dataloader = dict(batch_size=64)
+
+optim_wrapper = dict(
+    type='AmpOptimWrapper',
+    loss_scale='dynamic',
+    optimizer=dict(
+        type='AdamW', lr=7.5e-4, betas=(0.9, 0.98), eps=1e-8,
+        weight_decay=0.05),
+    clip_grad=dict(max_norm=1.0),
+    paramwise_cfg=dict(
+        flat_decay_mult=0., custom_keys={'cls_token': dict(decay_mult=0.)}))
+
+max_epochs = 800
+warmup_lr = dict(
+    type='LinearLR',
+    start_factor=1e-9,
+    by_epoch=True,
+    begin=0,
+    end=10,
+    convert_to_iter_based=True)
+# T_max = end - begin; longer or shorter configs change `end` only.
+param_scheduler = [
+    warmup_lr,
+    dict(type='CosineAnnealingLR', eta_min=1e-5, by_epoch=True,
+         begin=10, end=max_epochs, convert_to_iter_based=True)
+]
+train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
+
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=False)
+
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=100),
+    checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=3))
+
+# lr is given for the total batch 2048 = 32 x 64; --auto-scale-lr rescales.
+auto_scale_lr = dict(base_batch_size=2048)

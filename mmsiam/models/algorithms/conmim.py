@@ -1,0 +1,98 @@
+from typing import Dict, List, Optional
+
+import torch
+from mmpretrain.models.selfsup import BaseSelfSupervisor
+from mmpretrain.structures import DataSample
+from torch import Tensor
+
+from mmsiam.registry import MODELS
+
+from ..utils import MomentumTarget, stack_field
+
+
+@MODELS.register_module()
+class ConMIM(BaseSelfSupervisor):
+    """Masked image modeling with denoising contrast (ConMIM).
+
+    The student (``backbone`` + ``neck`` projector) encodes the weakly
+    augmented view with the masked patch embeddings replaced by a mask
+    token; the teacher ``target`` (``target.module.0`` encoder,
+    ``target.module.1`` projector), an EMA copy kept in train mode, encodes
+    the strongly augmented, unmasked view of the same crop. The head's
+    loss contrasts every masked student token with the teacher tokens of
+    its own image.
+
+    The teacher is updated after every optimizer step by
+    ``MomentumTargetUpdateHook``, which calls :meth:`momentum_update`:
+    ``t <- (1 - m_k) t + m_k s`` over parameters only, with
+    ``m_k = base_momentum * (1 + cos(pi k / K)) / 2`` for the finished
+    iteration ``k`` of ``K``, i.e. teacher momentum 0.996 -> 1 for
+    ``base_momentum=0.004``.
+
+    Inputs: ``[student_view, teacher_view]``, each ``(B, 3, H, W)``; every
+    data sample carries ``mask`` (bool ``(G, G)``, True = masked).
+
+    Args:
+        backbone (dict): ``ConMIMViT``.
+        neck (dict): ``TokenProjector``.
+        head (dict): e.g. ``MIMHead`` with ``PatchContrastLoss``.
+        base_momentum (float): Initial online weight of the EMA.
+            Defaults to 0.004.
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 base_momentum: float = 0.004,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.target = MomentumTarget([self.backbone, self.neck],
+                                     momentum=base_momentum)
+        self._updates_seen: Optional[int] = None
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        self.target.copy_from([self.backbone, self.neck])
+
+    def extract_feat(self, inputs: Tensor, **kwargs):
+        """Student encoder tokens ``((B, 1 + G*G, D),)`` of full images."""
+        return self.backbone(inputs, None)
+
+    def momentum_update(self) -> float:
+        """One teacher EMA step; returns the online weight used."""
+        return self.target.update([self.backbone, self.neck])
+
+    def _check_teacher_updated(self) -> None:
+        """Fail if no EMA step happened since the previous training step
+        (the update hook is missing from the config)."""
+        updates = self.target.updates_this_run
+        if self._updates_seen is not None and updates == self._updates_seen:
+            raise RuntimeError(
+                'ConMIM: the teacher was not updated after the last '
+                "optimizer step; add custom_hooks=[dict(type='mmsiam."
+                "MomentumTargetUpdateHook')] to the config")
+        self._updates_seen = updates
+
+    def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, Tensor]:
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError(
+                'ConMIM takes inputs=[student_view, teacher_view]; got '
+                f'{len(inputs) if isinstance(inputs, (list, tuple)) else type(inputs)} views')  # noqa: E501
+        student_view, teacher_view = inputs
+        mask = stack_field(data_samples, 'mask', student_view.device).bool()
+        if self.training:
+            self._check_teacher_updated()
+
+        student = self.neck(self.backbone(student_view, mask)[0])
+        with torch.no_grad():
+            teacher_encoder, teacher_projector = self.target.module
+            teacher = teacher_projector(teacher_encoder(teacher_view)[0])
+        return dict(loss=self.head.loss(student, teacher, mask.flatten(1)))

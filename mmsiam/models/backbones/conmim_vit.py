@@ -1,0 +1,72 @@
+from typing import Optional
+
+from mmpretrain.models.backbones import BEiTViT
+from mmpretrain.models.selfsup import BEiTPretrainViT
+from torch import Tensor
+
+from mmsiam.registry import MODELS
+
+from ..utils import beit_init, is_pretrained_init, trunc_normal_one_std_
+
+
+@MODELS.register_module()
+class ConMIMViT(BEiTPretrainViT):
+    """The ConMIM encoder: a BEiT-v1 ViT for masked image modeling.
+
+    mmpretrain's ``BEiTPretrainViT`` (so keys are mmpretrain's BEiT names:
+    ``layers.i.{ln1,attn.qkv,attn.q_bias,attn.v_bias,attn.proj,gamma_1,
+    gamma_2,ln2,ffn.layers.0.0,ffn.layers.1}``, ``rel_pos_bias.*``,
+    ``mask_token``, final norm ``ln1``) configured as ConMIM pretrains it:
+
+    * no absolute position embedding; one relative position bias table
+      shared by all blocks (``(2G-1)^2 + 3`` rows, zero init);
+    * q/v biases (k bias 0), layer scale ``gamma_1/2`` initialised to
+      ``layer_scale_init_value``;
+    * masked patch embeddings replaced by ``mask_token`` before the cls
+      token is prepended; pre-norm LN (eps 1e-6) and a final LN on all
+      tokens;
+    * BEiT init: every Linear and the patch Conv2d, ``cls_token`` and
+      ``mask_token`` truncated normal std 0.02 cut at +-0.02, biases 0, LN
+      (1, 0); then ``attn.proj.weight`` and ``ffn.layers.1.weight`` of block
+      ``i`` (1-based) divided by ``sqrt(2 i)``.
+
+    Archs: ``'small'`` is ViT-S/16 (384-d, 12 blocks, 6 heads; mmpretrain's
+    BEiT ``'small'`` is another model), ``'base'``, ``'large'``.
+
+    Shapes: ``forward(x, mask)`` with images ``(B, 3, H, W)`` and a bool
+    mask ``(B, G, G)`` (True = masked) or None returns a 1-tuple with
+    tokens ``(B, 1 + G*G, D)``, cls first.
+    """
+    arch_zoo = {
+        **BEiTViT.arch_zoo,
+        **dict.fromkeys(['s', 'small'], BEiTViT.arch_zoo['deit-small']),
+    }
+
+    def __init__(self,
+                 arch='base',
+                 layer_scale_init_value: float = 0.1,
+                 init_cfg: Optional[dict] = None,
+                 **kwargs):
+        kwargs.setdefault('out_type', 'raw')
+        kwargs.setdefault('final_norm', True)
+        super().__init__(
+            arch=arch,
+            use_abs_pos_emb=False,
+            use_rel_pos_bias=False,
+            use_shared_rel_pos_bias=True,
+            layer_scale_init_value=layer_scale_init_value,
+            init_cfg=init_cfg,
+            **kwargs)
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if is_pretrained_init(self.init_cfg):
+            return
+        # mmpretrain's init truncates at +-2 (absolute); redo it as BEiT v1.
+        self.apply(beit_init)
+        trunc_normal_one_std_(self.cls_token)
+        trunc_normal_one_std_(self.mask_token)
+        self.rescale_init_weight()
+
+    def forward(self, x: Tensor, mask: Optional[Tensor] = None):
+        return super().forward(x, mask)
