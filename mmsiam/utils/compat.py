@@ -27,6 +27,15 @@ Every fix mmsiam needs for its pinned stack lives here, is applied once when
   crashes about half the time. :func:`adjust_hue` does the same shift with
   the numpy-1 wrap-around (``-14 -> 242``) and replaces ``mmcv.adjust_hue``
   (and its aliases in ``mmcv.image``); results on numpy 1 are unchanged.
+* **Relative position bias resizing on SciPy >= 1.14.** mmpretrain 1.2.0
+  resizes BEiT relative position bias tables (a 224-pixel pretraining
+  checkpoint in a 512-pixel segmentation model) with
+  ``scipy.interpolate.interp2d``, which SciPy 1.14 removed (it raises
+  ``NotImplementedError``). :func:`resize_relative_position_bias_table`
+  computes the same geometric-progression grid and the same cubic
+  interpolating spline (FITPACK ``regrid``, ``s=0``) with
+  ``RectBivariateSpline``, and replaces mmpretrain's function where its
+  BEiT backbone looks it up.
 """
 import importlib.abc
 import importlib.util
@@ -44,7 +53,8 @@ from PIL import Image
 __all__ = [
     'allow_mmengine_checkpoint_globals', 'history_buffer_getattr',
     'patch_lvis_numpy_aliases', 'adjust_hue', 'patch_mmcv_adjust_hue',
-    'apply_stack_fixes'
+    'resize_relative_position_bias_table',
+    'patch_mmpretrain_rel_pos_resize', 'apply_stack_fixes'
 ]
 
 # Methods HistoryBuffer registers in every instance (``register_statistics``
@@ -180,8 +190,74 @@ def patch_mmcv_adjust_hue():
         module.adjust_hue = adjust_hue
 
 
+def _geometric_offsets(src_size: int, dst_size: int) -> np.ndarray:
+    """BEiT's source sample positions: offsets ``1, 1 + q, 1 + q + q^2, ...``
+    on both sides of 0, ``q`` chosen by bisection so that the outermost of
+    the ``src_size // 2`` offsets reaches about ``dst_size // 2``."""
+    def reach(q):
+        return (1.0 - q**(src_size // 2)) / (1.0 - q)
+
+    left, right = 1.01, 1.5
+    while right - left > 1e-6:
+        q = (left + right) / 2.0
+        if reach(q) > dst_size // 2:
+            right = q
+        else:
+            left = q
+    offsets, current = [], 1
+    for i in range(src_size // 2):
+        offsets.append(current)
+        current += q**(i + 1)
+    return np.array([-d for d in reversed(offsets)] + [0] + offsets)
+
+
+def resize_relative_position_bias_table(src_shape: int, dst_shape: int,
+                                        table: torch.Tensor,
+                                        num_head: int) -> torch.Tensor:
+    """mmpretrain's ``resize_relative_position_bias_table`` without
+    ``interp2d``.
+
+    Args:
+        src_shape (int): Side of the source table grid (``2 G - 1``).
+        dst_shape (int): Side of the resized grid.
+        table (Tensor): ``(src_shape ** 2, num_head)`` (extra cls rows
+            removed).
+        num_head (int): Heads.
+
+    Returns:
+        Tensor: ``(dst_shape ** 2, num_head)``.
+    """
+    from scipy.interpolate import RectBivariateSpline
+    source = _geometric_offsets(src_shape, dst_shape)
+    half = dst_shape // 2.0
+    target = np.arange(-half, half + 0.1, 1.0)
+    columns = []
+    for head in range(num_head):
+        values = table[:, head].view(src_shape, src_shape).float().numpy()
+        # interp2d(x, y, z)(dx, dy) == RectBivariateSpline(y, x, z)(dy, dx)
+        spline = RectBivariateSpline(source, source, values, kx=3, ky=3, s=0)
+        columns.append(torch.from_numpy(spline(target, target)).float()
+                       .contiguous().view(-1, 1).to(table.device))
+    return torch.cat(columns, dim=-1)
+
+
+def patch_mmpretrain_rel_pos_resize():
+    """Bind :func:`resize_relative_position_bias_table` where mmpretrain's
+    BEiT and Swin code and its utilities look it up."""
+    import mmpretrain.models.backbones.beit
+    import mmpretrain.models.backbones.swin_transformer
+    import mmpretrain.models.utils
+    import mmpretrain.models.utils.embed
+    for module in (mmpretrain.models.backbones.beit,
+                   mmpretrain.models.backbones.swin_transformer,
+                   mmpretrain.models.utils, mmpretrain.models.utils.embed):
+        module.resize_relative_position_bias_table = \
+            resize_relative_position_bias_table
+
+
 def apply_stack_fixes():
     """Every fix of this module; called once by ``import mmsiam``."""
     allow_mmengine_checkpoint_globals()
     patch_lvis_numpy_aliases()
     patch_mmcv_adjust_hue()
+    patch_mmpretrain_rel_pos_resize()

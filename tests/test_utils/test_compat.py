@@ -95,3 +95,33 @@ def test_adjust_hue_takes_negative_factors(backend):
     assert np.abs(back.astype(int) - img.astype(int)).mean() < 8
     with pytest.raises(ValueError, match='hue_factor'):
         adjust_hue(img, 0.7, backend)
+
+
+def test_rel_pos_table_resize_without_interp2d():
+    """A cubic interpolating spline through BEiT's geometric grid: the table
+    keeps its value at offset 0 and +-1, and reproduces linear tables."""
+    import mmpretrain.models.backbones.beit as beit
+
+    from mmsiam.utils.compat import resize_relative_position_bias_table
+    assert beit.resize_relative_position_bias_table is \
+        resize_relative_position_bias_table
+    src, dst = 15, 31  # an 8x8 patch grid resized to 16x16
+    rows, cols = torch.meshgrid(torch.arange(src) - 7.,
+                                torch.arange(src) - 7., indexing='ij')
+    torch.manual_seed(0)
+    table = torch.stack([torch.randn(src, src), 2 * rows - 3 * cols + 1,
+                         torch.full((src, src), 0.25)], -1).view(-1, 3)
+    out = resize_relative_position_bias_table(src, dst, table, 3)
+    assert out.shape == (dst * dst, 3)
+    grid = out.view(dst, dst, 3)
+    centre, source_centre = dst // 2, src // 2
+    original = table.view(src, src, 3)
+    for dr, dc in [(0, 0), (1, 0), (0, -1), (-1, 1)]:
+        assert torch.allclose(grid[centre + dr, centre + dc],
+                              original[source_centre + dr, source_centre + dc],
+                              atol=1e-5)
+    # Linear in the (geometric) source coordinates -> not linear in the
+    # target ones, but constant stays constant and the sign pattern of a
+    # linear ramp is kept.
+    assert torch.allclose(grid[..., 2], torch.tensor(0.25))
+    assert torch.all(grid[centre, centre + 1:, 1] < grid[centre, centre, 1])
