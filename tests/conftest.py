@@ -67,45 +67,47 @@ def tiny_benchmarks(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope='session')
-def demo_run(tmp_path_factory):
-    """The demo config trained for 2 tiny epochs through tools/train.py."""
-    work_dir = tmp_path_factory.mktemp('demo') / 'work_dir'
+def train_tiny(config, tmp_path_factory, name):
+    """``config`` trained for 2 tiny epochs through tools/train.py;
+    returns the work dir and the output."""
+    work_dir = tmp_path_factory.mktemp(name) / 'work_dir'
     proc = run_tool([
-        osp.join(REPO, 'tools', 'train.py'), DEMO_CONFIG, '--work-dir',
-        work_dir, '--cfg-options'
+        osp.join(REPO, 'tools', 'train.py'), config, '--work-dir', work_dir,
+        '--cfg-options'
     ] + TINY_DEMO_OPTIONS)
     return work_dir, proc.stdout
 
 
-@pytest.fixture(scope='session')
-def backbone_checkpoint(demo_run, tmp_path_factory):
-    """``backbone.*`` weights extracted from the tiny SiameseIM run."""
-    out = tmp_path_factory.mktemp('export') / 'siameseim_backbone.pth'
+def export_backbone(work_dir, tmp_path_factory, name):
+    """The default branch of ``work_dir/epoch_2.pth`` as extract_backbone.py
+    exports it."""
+    out = tmp_path_factory.mktemp('export') / f'{name}_backbone.pth'
     run_tool([
         osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py'),
-        demo_run[0] / 'epoch_2.pth', out
+        work_dir / 'epoch_2.pth', out
     ])
     return out
 
 
 @pytest.fixture(scope='session')
+def demo_run(tmp_path_factory):
+    """The SiameseIM demo config trained for 2 tiny epochs."""
+    return train_tiny(DEMO_CONFIG, tmp_path_factory, 'demo')
+
+
+@pytest.fixture(scope='session')
+def backbone_checkpoint(demo_run, tmp_path_factory):
+    """``backbone.*`` weights of the tiny SiameseIM run (online encoder)."""
+    return export_backbone(demo_run[0], tmp_path_factory, 'siameseim')
+
+
+@pytest.fixture(scope='session')
 def conmim_run(tmp_path_factory):
-    """The ConMIM demo config trained for 2 tiny epochs (tools/train.py)."""
-    work_dir = tmp_path_factory.mktemp('conmim') / 'work_dir'
-    proc = run_tool([
-        osp.join(REPO, 'tools', 'train.py'), CONMIM_DEMO_CONFIG,
-        '--work-dir', work_dir, '--cfg-options'
-    ] + TINY_DEMO_OPTIONS)
-    return work_dir, proc.stdout
+    """The ConMIM demo config trained for 2 tiny epochs."""
+    return train_tiny(CONMIM_DEMO_CONFIG, tmp_path_factory, 'conmim')
 
 
 @pytest.fixture(scope='session')
 def conmim_backbone_checkpoint(conmim_run, tmp_path_factory):
     """The teacher encoder of the tiny ConMIM run, as exported by default."""
-    out = tmp_path_factory.mktemp('export') / 'conmim_backbone.pth'
-    run_tool([
-        osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py'),
-        conmim_run[0] / 'epoch_2.pth', out
-    ])
-    return out
+    return export_backbone(conmim_run[0], tmp_path_factory, 'conmim')

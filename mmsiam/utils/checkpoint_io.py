@@ -30,6 +30,17 @@ def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
                    f'{sorted(ckpt)[:10] if isinstance(ckpt, dict) else type(ckpt)}')
 
 
+def save_converted(state_dict: Dict[str, torch.Tensor], meta: dict,
+                   notes, path: str, overwrite: bool = False) -> None:
+    """Write a converter's ``{'state_dict', 'meta'}`` checkpoint with
+    :func:`save_checkpoint` and report its notes and size."""
+    save_checkpoint(dict(state_dict=state_dict, meta=meta), path,
+                    overwrite=overwrite)
+    for note in notes:
+        print(f'note: {note}')
+    print(f'wrote {len(state_dict)} keys to {path}')
+
+
 def save_checkpoint(checkpoint: dict, path: str,
                     overwrite: bool = False) -> None:
     """Write ``checkpoint`` to ``path`` atomically (temporary file, then

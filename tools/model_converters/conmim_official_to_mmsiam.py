@@ -44,7 +44,7 @@ import sys
 import torch
 
 from mmsiam.utils.checkpoint_io import (load_official_state_dict,
-                                        save_checkpoint)
+                                        save_converted)
 from mmsiam.utils.key_mapping import block_depth, map_keys, vit_encoder_rules
 
 # Official ``projectors`` Sequential indices -> NonLinearNeck module names.
@@ -175,14 +175,10 @@ def main(argv=None):
             converted, notes = convert_pretrain(state_dict, teacher)
     except KeyError as err:
         sys.exit(f'error: {args.src}: {err.args[0]}')
-    checkpoint = dict(
-        state_dict=converted,
-        meta=dict(converted_from=args.src, teacher_from=args.teacher,
-                  converter='conmim_official_to_mmsiam'))
-    save_checkpoint(checkpoint, args.dst, overwrite=args.overwrite)
-    for note in notes:
-        print(f'note: {note}')
-    print(f'wrote {len(converted)} keys to {args.dst}')
+    meta = dict(converted_from=args.src, teacher_from=args.teacher,
+                converter='conmim_official_to_mmsiam')
+    save_converted(converted, meta, notes, args.dst,
+                   overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

@@ -39,7 +39,8 @@ import sys
 
 import torch
 
-from mmsiam.utils.checkpoint_io import load_official_state_dict, save_checkpoint
+from mmsiam.utils.checkpoint_io import (load_official_state_dict,
+                                        save_converted)
 from mmsiam.utils.key_mapping import (BLOCK, block_depth, map_keys,
                                       vit_encoder_rules)
 
@@ -131,7 +132,7 @@ def complete_target(converted):
 
 
 def convert(state_dict):
-    """Returns (checkpoint dict, list of notes)."""
+    """Returns (mmsiam state dict, list of notes)."""
     notes = []
     if is_finetuned(state_dict):
         converted, unknown = map_keys(state_dict, FINETUNE_RULES)
@@ -145,7 +146,7 @@ def convert(state_dict):
             raise KeyError(f'missing keys: {missing}')
         notes.append('fine-tuned checkpoint: wrote backbone.* only; the '
                      'classifier head was dropped')
-        return dict(state_dict=converted), notes
+        return converted, notes
     converted, unknown = map_keys(state_dict, PRETRAIN_RULES)
     if unknown:
         raise KeyError(f'unknown keys in a pretraining checkpoint: {unknown}')
@@ -162,22 +163,20 @@ def convert(state_dict):
                      'the online branch')
     notes.append('target.steps set to 0 (the official file has no EMA step '
                  'counter)')
-    return dict(state_dict=converted), notes
+    return converted, notes
 
 
 def main(argv=None):
     args = parse_args(argv)
     state_dict = load_official_state_dict(args.src)
     try:
-        checkpoint, notes = convert(state_dict)
+        converted, notes = convert(state_dict)
     except KeyError as err:
         sys.exit(f'error: {args.src}: {err.args[0]}')
-    checkpoint['meta'] = dict(converted_from=args.src,
-                              converter='siameseim_official_to_mmsiam')
-    save_checkpoint(checkpoint, args.dst, overwrite=args.overwrite)
-    for note in notes:
-        print(f'note: {note}')
-    print(f'wrote {len(checkpoint["state_dict"])} keys to {args.dst}')
+    meta = dict(converted_from=args.src,
+                converter='siameseim_official_to_mmsiam')
+    save_converted(converted, meta, notes, args.dst,
+                   overwrite=args.overwrite)
 
 
 if __name__ == '__main__':

@@ -15,35 +15,13 @@ view_pipeline1 = [
         crop_ratio_range=(0.08, 1.),
         interpolation='bicubic',
         backend='pillow'),
-    dict(
-        type='RandomApply',
-        transforms=[
-            dict(
-                type='ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.2,
-                hue=0.1)
-        ],
-        prob=0.8),
-    dict(
-        type='RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.2989)),
-    dict(
-        type='GaussianBlur',
-        magnitude_range=(0.1, 2.0),
-        magnitude_std='inf',
-        prob=1.0),
+    {{_base_.color_jitter}},
+    {{_base_.random_grayscale}},
+    {{_base_.blur}},
 ]
 view_pipeline2 = view_pipeline1[:4] + [
-    dict(
-        type='GaussianBlur',
-        magnitude_range=(0.1, 2.0),
-        magnitude_std='inf',
-        prob=0.1),
-    dict(type='Solarize', thr=128, prob=0.2),
+    {{_base_.weak_blur}},
+    {{_base_.solarize}},
 ]
 train_pipeline = [
     dict(type='LoadImageFromFile'),

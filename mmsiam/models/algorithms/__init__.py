@@ -1,4 +1,5 @@
 from .conmim import ConMIM
+from .momentum_target_self_supervisor import MomentumTargetSelfSupervisor
 from .siameseim import SiameseIM
 
-__all__ = ['ConMIM', 'SiameseIM']
+__all__ = ['ConMIM', 'MomentumTargetSelfSupervisor', 'SiameseIM']

@@ -1,17 +1,17 @@
 from typing import Dict, List, Optional
 
 import torch
-from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from mmsiam.registry import MODELS
 
-from ..utils import MomentumTarget, stack_field
+from ..utils import stack_field
+from .momentum_target_self_supervisor import MomentumTargetSelfSupervisor
 
 
 @MODELS.register_module()
-class ConMIM(BaseSelfSupervisor):
+class ConMIM(MomentumTargetSelfSupervisor):
     """Masked image modeling with denoising contrast (ConMIM).
 
     The student (``backbone`` + ``neck`` projector) encodes the weakly
@@ -51,23 +51,14 @@ class ConMIM(BaseSelfSupervisor):
             backbone=backbone,
             neck=neck,
             head=head,
+            base_momentum=base_momentum,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.target = MomentumTarget([self.backbone, self.neck],
-                                     momentum=base_momentum)
         self._updates_seen: Optional[int] = None
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        self.target.copy_from([self.backbone, self.neck])
 
     def extract_feat(self, inputs: Tensor, **kwargs):
         """Student encoder tokens ``((B, 1 + G*G, D),)`` of full images."""
         return self.backbone(inputs, None)
-
-    def momentum_update(self) -> float:
-        """One teacher EMA step; returns the online weight used."""
-        return self.target.update([self.backbone, self.neck])
 
     def _check_teacher_updated(self) -> None:
         """Fail if no EMA step happened since the previous training step
@@ -82,11 +73,8 @@ class ConMIM(BaseSelfSupervisor):
 
     def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, Tensor]:
-        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
-            raise ValueError(
-                'ConMIM takes inputs=[student_view, teacher_view]; got '
-                f'{len(inputs) if isinstance(inputs, (list, tuple)) else type(inputs)} views')  # noqa: E501
-        student_view, teacher_view = inputs
+        student_view, teacher_view = self.split_views(
+            inputs, ('student_view', 'teacher_view'))
         mask = stack_field(data_samples, 'mask', student_view.device).bool()
         if self.training:
             self._check_teacher_updated()

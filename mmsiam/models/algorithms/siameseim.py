@@ -1,17 +1,17 @@
 from typing import Dict, List, Optional
 
 import torch
-from mmpretrain.models.selfsup import BaseSelfSupervisor
 from mmpretrain.structures import DataSample
 from torch import Tensor
 
 from mmsiam.registry import MODELS
 
-from ..utils import MomentumTarget, stack_field
+from ..utils import stack_field
+from .momentum_target_self_supervisor import MomentumTargetSelfSupervisor
 
 
 @MODELS.register_module()
-class SiameseIM(BaseSelfSupervisor):
+class SiameseIM(MomentumTargetSelfSupervisor):
     """Siamese Image Modeling.
 
     The online encoder sees the visible patches of view 1; the projector
@@ -42,16 +42,11 @@ class SiameseIM(BaseSelfSupervisor):
             backbone=backbone,
             neck=neck,
             head=head,
+            base_momentum=base_momentum,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.target = MomentumTarget([self.backbone, self.neck],
-                                     momentum=base_momentum)
         # The fixed position embedding is shared, not copied.
         self.target.module[0].pos_embed = self.backbone.pos_embed
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        self.target.copy_from([self.backbone, self.neck])
 
     def extract_feat(self, inputs: Tensor, **kwargs) -> Tensor:
         """Online encoder tokens ``(B, 1 + G*G, D)`` of full images."""
@@ -59,15 +54,12 @@ class SiameseIM(BaseSelfSupervisor):
 
     def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, Tensor]:
-        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
-            raise ValueError('SiameseIM takes inputs=[view1, view2]; got '
-                             f'{len(inputs) if isinstance(inputs, (list, tuple)) else type(inputs)} views')  # noqa: E501
-        view1, view2 = inputs
+        view1, view2 = self.split_views(inputs, ('view1', 'view2'))
         mask = stack_field(data_samples, 'mask', view1.device).bool()
         geometry = stack_field(data_samples, 'relative_geometry',
                                view1.device).float()
 
-        self.target.update([self.backbone, self.neck])
+        self.momentum_update()
         with torch.no_grad():
             target_encoder, target_projector = self.target.module
             target = target_projector(target_encoder(view2))[:, 1:]
