@@ -37,11 +37,12 @@ random_grayscale = dict(
     prob=0.2,
     keep_channels=True,
     channel_weights=(0.114, 0.587, 0.2989))
-# PIL Gaussian blur, radius ~ U(0.1, 2.0), always or with probability 0.1.
+# PIL Gaussian blur, radius ~ U(0.1, 2.0), with probability 1, 0.5 or 0.1.
 blur = dict(
     type='GaussianBlur',
     magnitude_range=(0.1, 2.0),
     magnitude_std='inf',
     prob=1.0)
+half_blur = dict(blur, prob=0.5)
 weak_blur = dict(blur, prob=0.1)
 solarize = dict(type='Solarize', thr=128, prob=0.2)

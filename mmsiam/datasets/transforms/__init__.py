@@ -1,3 +1,4 @@
+from .cutout import RandomCutout
 from .geometry import (RandomResizedCropWithBox, SiameseIMRelativeGeometry,
                        relative_geometry)
 from .masking import BlockwiseMaskGenerator, SimMIMCellMaskGenerator
@@ -6,5 +7,5 @@ from .multi_view import MultiViewWithKeys
 __all__ = [
     'RandomResizedCropWithBox', 'SiameseIMRelativeGeometry',
     'relative_geometry', 'BlockwiseMaskGenerator',
-    'SimMIMCellMaskGenerator', 'MultiViewWithKeys'
+    'SimMIMCellMaskGenerator', 'MultiViewWithKeys', 'RandomCutout'
 ]

@@ -1,5 +1,5 @@
 import copy
-from typing import List, Sequence
+from typing import List, Optional, Sequence
 
 from mmcv.transforms import BaseTransform, Compose
 
@@ -14,23 +14,35 @@ class MultiViewWithKeys(BaseTransform):
     (crop boxes, flips) need more. Each view's pipeline runs on a deep copy of
     the input; ``img`` and every key in ``keys`` become lists with one entry
     per view, in pipeline order. A key that some view does not produce is an
-    error naming the key and the view.
+    error naming the key and the view. With ``view_types`` (one name per
+    group) ``view_type`` lists the type of every view, e.g. ``['global',
+    'global', 'local', 'local', 'cutout']``; pack it with
+    ``PackInputs(meta_keys=['view_type'])``.
 
     Args:
         transforms (list[list[dict]]): One pipeline per view group.
         num_views (int | list[int]): Views per group. Defaults to 1.
         keys (Sequence[str]): Per-view keys to keep besides ``img``.
+        view_types (Sequence[str], optional): The type of each group.
     """
 
     def __init__(self,
                  transforms: List[List[dict]],
                  num_views=1,
-                 keys: Sequence[str] = ()):
+                 keys: Sequence[str] = (),
+                 view_types: Optional[Sequence[str]] = None):
         if isinstance(num_views, int):
             num_views = [num_views] * len(transforms)
         if len(num_views) != len(transforms):
             raise ValueError(f'num_views has {len(num_views)} entries for '
                              f'{len(transforms)} view pipelines')
+        if view_types is not None and len(view_types) != len(transforms):
+            raise ValueError(f'view_types has {len(view_types)} entries for '
+                             f'{len(transforms)} view pipelines')
+        self.view_types = None if view_types is None else [
+            name for name, count in zip(view_types, num_views)
+            for _ in range(count)
+        ]
         self.pipelines = []
         for pipeline, count in zip(transforms, num_views):
             # Built from mmsiam's registry (which falls back to mmpretrain's
@@ -53,4 +65,6 @@ class MultiViewWithKeys(BaseTransform):
         results['img'] = [view['img'] for view in views]
         for key in self.keys:
             results[key] = [view[key] for view in views]
+        if self.view_types is not None:
+            results['view_type'] = list(self.view_types)
         return results

@@ -1,5 +1,6 @@
 from .conmim import ConMIM
 from .momentum_target_self_supervisor import MomentumTargetSelfSupervisor
+from .mulan import MULAN
 from .siameseim import SiameseIM
 
-__all__ = ['ConMIM', 'MomentumTargetSelfSupervisor', 'SiameseIM']
+__all__ = ['ConMIM', 'MomentumTargetSelfSupervisor', 'MULAN', 'SiameseIM']

@@ -19,7 +19,10 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
     Args:
         backbone, neck, head (dict): Encoder, projector, head with the loss.
         base_momentum (float): Initial online weight of the EMA, decaying
-            to 0 on a cosine over all iterations.
+            to ``end_momentum`` on a cosine over all iterations.
+        end_momentum (float): Defaults to 0.
+        copy_buffers (bool): The target also copies the online buffers at
+            every update. Defaults to False.
     """
 
     def __init__(self,
@@ -27,6 +30,8 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
                  neck: dict,
                  head: dict,
                  base_momentum: float,
+                 end_momentum: float = 0.,
+                 copy_buffers: bool = False,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(
@@ -36,7 +41,9 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
         self.target = MomentumTarget([self.backbone, self.neck],
-                                     momentum=base_momentum)
+                                     momentum=base_momentum,
+                                     end_momentum=end_momentum,
+                                     copy_buffers=copy_buffers)
 
     def init_weights(self) -> None:
         super().init_weights()

@@ -1,3 +1,5 @@
+from .multi_task_predictor_head import (MultiTaskPredictorHead,
+                                       multi_task_pairs)
 from .siameseim_head import SiameseIMHead
 
-__all__ = ['SiameseIMHead']
+__all__ = ['MultiTaskPredictorHead', 'multi_task_pairs', 'SiameseIMHead']

@@ -39,17 +39,22 @@ class MomentumTarget(nn.Module):
         online (Sequence[nn.Module]): Modules to copy, in order.
         momentum (float): Initial weight of the online value, e.g. 0.005.
         end_momentum (float): Final weight. Defaults to 0.
+        copy_buffers (bool): Also copy the online buffers at every update
+            (a stop-gradient copy, SimSiam: ``momentum=end_momentum=1``).
+            Defaults to False.
     """
 
     def __init__(self,
                  online: Sequence[nn.Module],
                  momentum: float,
-                 end_momentum: float = 0.):
+                 end_momentum: float = 0.,
+                 copy_buffers: bool = False):
         super().__init__()
         self.module = nn.ModuleList(copy.deepcopy(m) for m in online)
         self.module.requires_grad_(False)
         self.momentum = momentum
         self.end_momentum = end_momentum
+        self.copy_buffers = copy_buffers
         self.register_buffer('steps', torch.tensor(0, dtype=torch.long))
         self.updates_this_run = 0
 
@@ -90,6 +95,11 @@ class MomentumTarget(nn.Module):
         targets, sources = self._pairs(online)
         torch._foreach_mul_(targets, 1. - momentum)
         torch._foreach_add_(targets, sources, alpha=momentum)
+        if self.copy_buffers:
+            for target_module, online_module in zip(self.module, online):
+                for target, source in zip(target_module.buffers(),
+                                          online_module.buffers()):
+                    target.copy_(source)
         self.steps += 1
         self.updates_this_run += 1
         return momentum

@@ -1,0 +1,43 @@
+# MULAN (BYOL, 2 global + 2 local + 1 cutout views) on ResNet-50, 200
+# epochs on ImageNet-1k, 4 GPUs x 256 = 1024 images. LARS (momentum 0.9,
+# eta 0.001), lr 0.4 x 1024 / 256 = 1.6, wd 1.5e-6 (no decay and no LARS
+# adaptation for BatchNorm and bias parameters), 10 warm-up epochs from 0,
+# then per-iteration cosine to 0.001 x peak; fp16 AMP.
+_base_ = [
+    '../_base_/models/mulan-byol_resnet50.py',
+    '../_base_/datasets/imagenet_mulan.py',
+    '../_base_/schedules/imagenet_lars_coslr_200e.py',
+    '../_base_/default_runtime.py',
+]
+
+train_dataloader = dict(batch_size=256)
+
+optim_wrapper = dict(
+    type='AmpOptimWrapper',
+    loss_scale='dynamic',
+    optimizer=dict(lr=0.4 * 1024 / 256, weight_decay=1.5e-6))
+param_scheduler = [
+    dict(
+        type='LinearLR',
+        start_factor=1e-9,
+        by_epoch=True,
+        begin=0,
+        end=10,
+        convert_to_iter_based=True),
+    dict(
+        type='CosineAnnealingLR',
+        eta_min_ratio=1e-3,
+        by_epoch=True,
+        begin=10,
+        end=200,
+        convert_to_iter_based=True)
+]
+
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=False)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=100),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
+
+# lr is given for the total batch 1024 = 4 x 256; --auto-scale-lr rescales.
+auto_scale_lr = dict(base_batch_size=1024)

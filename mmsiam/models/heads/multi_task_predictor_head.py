@@ -1,0 +1,110 @@
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmsiam.registry import MODELS
+
+TASKS = ('global', 'local', 'cutout')
+
+
+def multi_task_pairs(num_views: Mapping[str, int]
+                     ) -> List[Tuple[str, int, int]]:
+    """MULAN's (task, online view, global target) pairs.
+
+    Every online view is paired with every global target except itself:
+    ``global_i -> global_j`` (j != i), each local and each cutout view ->
+    every global. Views are indexed within their task.
+
+    Args:
+        num_views (Mapping[str, int]): Views per task, e.g.
+            ``dict(global=2, local=2, cutout=1)``.
+
+    Returns:
+        list[tuple[str, int, int]]: e.g. 8 pairs for 2 + 2 + 1 views.
+    """
+    num_globals = num_views.get('global', 0)
+    if num_globals < 2:
+        raise ValueError(f'MULAN needs at least 2 global views, got '
+                         f'{num_globals}')
+    return [(task, view, target) for task in TASKS
+            for view in range(num_views.get(task, 0))
+            for target in range(num_globals)
+            if not (task == 'global' and view == target)]
+
+
+@MODELS.register_module()
+class MultiTaskPredictorHead(BaseModule):
+    """One predictor per view type and the per-task alignment losses
+    (MULAN).
+
+    The task loss is ``L_t = w_t * mean over the pairs of t of
+    loss(predictor_t(online_v), target_j)`` (pairs from
+    :func:`multi_task_pairs`); the total (mmengine sums every ``loss_*``
+    entry) is ``sum_t L_t``.
+
+    Args:
+        predictor (dict): Config of one predictor (e.g. ``NonLinearNeck``
+            256 -> 4096 -> 256); ``(B, C) -> (B, C')``.
+        loss (dict): Pair loss ``loss(pred (B, C'), target (B, C'))``, e.g.
+            ``CosineSimilarityLoss(shift_factor=2, scale_factor=2)`` (BYOL).
+        tasks (Sequence[str]): Tasks with a predictor. Defaults to
+            ``('global', 'local', 'cutout')``.
+        task_weights (Sequence[float], optional): ``w_t`` in the order of
+            ``tasks``; all 1 by default.
+        shared_predictor (bool): One predictor for every task (the unstable
+            baseline). Defaults to False.
+    """
+
+    def __init__(self,
+                 predictor: dict,
+                 loss: dict,
+                 tasks: Sequence[str] = TASKS,
+                 task_weights: Optional[Sequence[float]] = None,
+                 shared_predictor: bool = False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        unknown = set(tasks) - set(TASKS)
+        if unknown:
+            raise ValueError(f'unknown MULAN tasks {sorted(unknown)}; '
+                             f'choose from {TASKS}')
+        self.tasks = tuple(tasks)
+        self.shared_predictor = shared_predictor
+        names = ('shared', ) if shared_predictor else self.tasks
+        self.predictors = nn.ModuleDict(
+            {name: MODELS.build(predictor) for name in names})
+        weights = [1.] * len(self.tasks) if task_weights is None \
+            else list(task_weights)
+        if len(weights) != len(self.tasks):
+            raise ValueError(f'task_weights {weights} for tasks {self.tasks}')
+        self.task_weights = dict(zip(self.tasks, weights))
+        self.loss_module = MODELS.build(loss)
+
+    def predictor(self, task: str) -> nn.Module:
+        return self.predictors['shared' if self.shared_predictor else task]
+
+    def predict(self, task: str, features: Tensor) -> Tensor:
+        """``(B, C)`` projections of views of ``task`` -> ``(B, C')``."""
+        return self.predictor(task)((features, ))[0]
+
+    def loss(self, predictions: Dict[str, List[Tensor]],
+             targets: List[Tensor]) -> Dict[str, Tensor]:
+        """Per-task losses.
+
+        Args:
+            predictions (dict[str, list[Tensor]]): Per task, the ``(B, C')``
+                predictions of its views in order.
+            targets (list[Tensor]): ``(B, C')`` targets of the global views.
+
+        Returns:
+            dict[str, Tensor]: ``loss_<task>`` for every task with views.
+        """
+        num_views = {task: len(views) for task, views in predictions.items()}
+        terms: Dict[str, List[Tensor]] = {}
+        for task, view, target in multi_task_pairs(num_views):
+            terms.setdefault(task, []).append(
+                self.loss_module(predictions[task][view], targets[target]))
+        return {
+            f'loss_{task}': self.task_weights[task] * sum(values) / len(values)
+            for task, values in terms.items()
+        }

@@ -1,0 +1,213 @@
+"""MULAN (part: BYOL): views and cutout, the published pairs, per-view-type
+predictors, the loss formula and the EMA target."""
+import math
+import os.path as osp
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from mmengine import DefaultScope
+from mmengine.config import Config
+from mmengine.dataset import default_collate
+from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper
+from mmpretrain.structures import DataSample
+
+from conftest import REPO
+from mmsiam.models.heads import multi_task_pairs
+from mmsiam.registry import MODELS, TRANSFORMS
+from mmsiam.utils import register_all_modules
+
+CONFIGS = osp.join(REPO, 'configs', 'mulan')
+PAPER = osp.join(CONFIGS, 'mulan-byol_resnet50_4xb256-coslr-200e_in1k.py')
+DEMO = osp.join(CONFIGS,
+                'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+
+
+def build(config=DEMO, **model_options):
+    register_all_modules()
+    cfg = Config.fromfile(config)
+    cfg.model.update(model_options)
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        model = MODELS.build(cfg.model)
+    model.init_weights()
+    return model
+
+
+def count(module):
+    return sum(p.numel() for p in module.parameters())
+
+
+# ----- views -----
+def test_paper_pipeline_yields_the_documented_views():
+    register_all_modules()
+    cfg = Config.fromfile(PAPER)
+    pipeline = [TRANSFORMS.build(t)
+                for t in cfg.train_dataloader.dataset.pipeline[1:]]
+    rng = np.random.default_rng(0)
+    samples = []
+    for _ in range(2):
+        results = dict(img=rng.integers(0, 256, (300, 260, 3), np.uint8))
+        for transform in pipeline:
+            results = transform(results)
+        samples.append(results)
+    batch = default_collate(samples)
+    assert [tuple(v.shape[1:]) for v in batch['inputs']] == [
+        (3, 224, 224), (3, 224, 224), (3, 96, 96), (3, 96, 96),
+        (3, 224, 224)]
+    assert batch['data_samples'][0].view_type == [
+        'global', 'global', 'local', 'local', 'cutout']
+
+
+def test_cutout_area_aspect_and_fill():
+    cutout = TRANSFORMS.build(dict(type='RandomCutout'))
+    np.random.seed(0)
+    fractions = []
+    for _ in range(300):
+        img = np.full((224, 224, 3), 7, np.uint8)
+        results = cutout(dict(img=img))
+        top, left, h, w = results['cutout_box']
+        # rounding of w and h moves the area by at most one row/column
+        assert 0.2 - 2 / 224 <= h * w / 224**2 <= 0.4 + 2 / 224
+        assert 3 / 4 - 0.02 <= w / h <= 4 / 3 + 0.02
+        box = results['img'][top:top + h, left:left + w]
+        assert (box == np.array([104, 116, 124], np.uint8)).all()
+        assert (results['img'] == 7).all(-1).sum() == 224 * 224 - h * w
+        fractions.append(h * w / 224**2)
+    assert np.mean(fractions) == pytest.approx(0.3, abs=0.01)
+    assert img.sum() == 7 * img.size  # the input is not modified
+
+
+def test_filled_box_is_zero_after_normalisation():
+    model = build()
+    img = np.zeros((64, 64, 3), np.uint8)
+    results = TRANSFORMS.build(dict(type='RandomCutout'))(dict(img=img))
+    top, left, h, w = results['cutout_box']
+    chw = torch.from_numpy(results['img']).permute(2, 0, 1)
+    data = model.data_preprocessor(
+        dict(inputs=[chw[None]], data_samples=None), False)
+    box = data['inputs'][0][0, :, top:top + h, left:left + w]
+    assert box.abs().max() < 0.01
+
+
+# ----- pairs and predictors -----
+def test_pairs_are_the_published_eight():
+    pairs = multi_task_pairs({'global': 2, 'local': 2, 'cutout': 1})
+    assert pairs == [('global', 0, 1), ('global', 1, 0),
+                     ('local', 0, 0), ('local', 0, 1),
+                     ('local', 1, 0), ('local', 1, 1),
+                     ('cutout', 0, 0), ('cutout', 0, 1)]
+    assert len(multi_task_pairs({'global': 2, 'local': 4, 'cutout': 1})) \
+        == 12
+    with pytest.raises(ValueError, match='2 global'):
+        multi_task_pairs({'global': 1, 'local': 2})
+
+
+def random_views(batch=4):
+    torch.manual_seed(0)
+    sizes = [64, 64, 32, 32, 64]
+    return [torch.randn(batch, 3, s, s) for s in sizes]
+
+
+def test_each_predictor_learns_only_from_its_view_type():
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    model = build().train()
+    for task in ('global', 'local', 'cutout'):
+        model.zero_grad()
+        losses = model.loss(random_views(), [DataSample()] * 4)
+        losses[f'loss_{task}'].backward()
+        for name, predictor in model.head.predictors.items():
+            grads = [p.grad for p in predictor.parameters()]
+            if name == task:
+                assert all(g is not None and g.abs().sum() > 0
+                           for g in grads)
+            else:
+                assert all(g is None or g.abs().sum() == 0 for g in grads)
+
+
+def test_shared_switch_leaves_one_predictor():
+    cfg = Config.fromfile(DEMO)
+    model = build(head=dict(cfg.model.head, shared_predictor=True))
+    assert list(model.head.predictors) == ['shared']
+    assert model.head.predictor('local') is model.head.predictor('cutout')
+    per_view = build()
+    assert count(per_view.head) == 3 * count(model.head)
+
+
+def test_byol_loss_formula_on_a_hand_built_case():
+    model = build()
+    head = model.head
+    torch.manual_seed(0)
+    targets = [torch.randn(3, 8), torch.randn(3, 8)]
+    predictions = {task: [torch.randn(3, 8) for _ in range(n)]
+                   for task, n in (('global', 2), ('local', 2),
+                                   ('cutout', 1))}
+    losses = head.loss(predictions, targets)
+
+    def term(p, z):
+        return (2 - 2 * F.cosine_similarity(p.double(), z.double())).mean()
+
+    g, l, c = predictions['global'], predictions['local'], predictions['cutout']
+    expected = {
+        'loss_global': (term(g[0], targets[1]) + term(g[1], targets[0])) / 2,
+        'loss_local': sum(term(v, z) for v in l for z in targets) / 4,
+        'loss_cutout': sum(term(c[0], z) for z in targets) / 2,
+    }
+    for key, value in expected.items():
+        assert losses[key].item() == pytest.approx(value.item(), rel=1e-6)
+    # p || z -> 0, p perpendicular -> 2, p = -z -> 4; equal terms x -> 3x
+    z = torch.tensor([[1., 0.]])
+    for p, value in ((2 * z, 0.), (torch.tensor([[0., 3.]]), 2.),
+                     (-z, 4.)):
+        same = {t: [p] * n for t, n in (('global', 2), ('local', 2),
+                                        ('cutout', 1))}
+        total = sum(head.loss(same, [z, z]).values())
+        assert total.item() == pytest.approx(3 * value, abs=1e-6)
+
+
+def test_view_types_must_match_the_model():
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    model = build().train()
+    wrong = [DataSample(metainfo=dict(
+        view_type=['global', 'global', 'local', 'cutout', 'local']))] * 4
+    with pytest.raises(ValueError, match='packed'):
+        model.loss(random_views(), wrong)
+    with pytest.raises(ValueError, match='global_0'):
+        model.loss(random_views()[:4], [DataSample()] * 4)
+
+
+# ----- target -----
+def test_byol_target_moves_only_by_ema():
+    MessageHub.get_current_instance().update_info('max_iters', 100)
+    model = build().train()
+    optim = OptimWrapper(torch.optim.SGD(
+        [p for p in model.parameters() if p.requires_grad], lr=0.5))
+    target = {k: v.detach().clone()
+              for k, v in model.target.module[0].named_parameters()}
+    with torch.no_grad():  # make the branches differ
+        for param in model.backbone.parameters():
+            param.add_(0.1)
+    online = {k: v.detach().clone()
+              for k, v in model.backbone.named_parameters()}
+    losses = model.loss(random_views(), [DataSample()] * 4)
+    optim.update_params(sum(losses.values()))
+    weight = 0.004  # online weight at step 0: target momentum 0.996
+    for name, param in model.target.module[0].named_parameters():
+        assert param.grad is None
+        expected = (1 - weight) * target[name] + weight * online[name]
+        assert torch.allclose(param, expected, atol=1e-6), name
+    assert not torch.allclose(model.backbone.conv1.weight,
+                              online['conv1.weight'])
+
+
+def test_resnet50_parameter_counts():
+    register_all_modules()
+    cfg = Config.fromfile(PAPER)
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        model = MODELS.build(cfg.model)
+    assert count(model.backbone) == 23_508_032
+    assert count(model.neck) == 9_445_632
+    for predictor in model.head.predictors.values():
+        assert count(predictor) == 2_105_600
+    assert math.isclose(cfg.model.base_momentum, 0.004)
