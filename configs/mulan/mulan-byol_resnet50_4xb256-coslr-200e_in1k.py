@@ -12,32 +12,8 @@ _base_ = [
 
 train_dataloader = dict(batch_size=256)
 
-optim_wrapper = dict(
-    type='AmpOptimWrapper',
-    loss_scale='dynamic',
-    optimizer=dict(lr=0.4 * 1024 / 256, weight_decay=1.5e-6))
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-9,
-        by_epoch=True,
-        begin=0,
-        end=10,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min_ratio=1e-3,
-        by_epoch=True,
-        begin=10,
-        end=200,
-        convert_to_iter_based=True)
-]
-
 model_wrapper_cfg = dict(
     type='MMDistributedDataParallel', find_unused_parameters=False)
 default_hooks = dict(
     logger=dict(type='LoggerHook', interval=100),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
-
-# lr is given for the total batch 1024 = 4 x 256; --auto-scale-lr rescales.
-auto_scale_lr = dict(base_batch_size=1024)

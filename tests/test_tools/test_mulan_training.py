@@ -1,5 +1,5 @@
-"""The MULAN-BYOL _demo config through tools/train.py: trains, logs the
-three task losses, resumes with its target state."""
+"""The MULAN _demo configs (BYOL, SimSiam, MoCo v3) through tools/train.py:
+train, log the three task losses, resume with their target state."""
 import os.path as osp
 import re
 import shutil
@@ -9,22 +9,29 @@ import torch
 
 from conftest import REPO, TINY_DEMO_OPTIONS, run_tool, train_tiny
 
-DEMO = osp.join(REPO, 'configs', 'mulan',
-                'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
 TRAIN = osp.join(REPO, 'tools', 'train.py')
+LOSS_RANGE = {'byol': (0, 4), 'simsiam': (-0.34, 0.34), 'mocov3': (0, 20)}
 
 
-@pytest.fixture(scope='module')
-def mulan_run(tmp_path_factory):
-    return train_tiny(DEMO, tmp_path_factory, 'mulan')
+def demo(loss):
+    return osp.join(REPO, 'configs', 'mulan',
+                    f'mulan-{loss}_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+
+
+@pytest.fixture(scope='module', params=sorted(LOSS_RANGE))
+def mulan_run(request, tmp_path_factory):
+    work_dir, stdout = train_tiny(demo(request.param), tmp_path_factory,
+                                  'mulan')
+    return request.param, work_dir, stdout
 
 
 def test_demo_trains_with_three_tasks(mulan_run):
-    work_dir, stdout = mulan_run
+    loss, work_dir, stdout = mulan_run
+    low, high = LOSS_RANGE[loss]
     for task in ('global', 'local', 'cutout'):
-        values = re.findall(rf'loss_{task}: ([0-9.]+)', stdout)
+        values = re.findall(rf'loss_{task}: (-?[0-9.]+)', stdout)
         assert len(values) == 8  # 2 epochs x 4 iterations
-        assert all(0 <= float(v) <= 4 for v in values)
+        assert all(low <= float(v) <= high for v in values)
     state = torch.load(work_dir / 'epoch_2.pth', weights_only=False)
     assert int(state['state_dict']['target.steps']) == 8
     assert {'head.predictors.global.fc0.weight',
@@ -33,10 +40,11 @@ def test_demo_trains_with_three_tasks(mulan_run):
 
 
 def test_demo_resumes(mulan_run, tmp_path):
+    loss, trained, _ = mulan_run
     work_dir = tmp_path / 'work_dir'
-    shutil.copytree(mulan_run[0], work_dir)
+    shutil.copytree(trained, work_dir)
     options = [o for o in TINY_DEMO_OPTIONS if 'max_epochs' not in o]
-    proc = run_tool([TRAIN, DEMO, '--work-dir', work_dir, '--resume',
+    proc = run_tool([TRAIN, demo(loss), '--work-dir', work_dir, '--resume',
                      '--cfg-options', 'train_cfg.max_epochs=3'] + options)
     assert 'resumed epoch: 2, iter: 8' in proc.stdout
     assert 'Epoch(train) [3][4/4]' in proc.stdout

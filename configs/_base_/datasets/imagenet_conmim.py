@@ -2,7 +2,7 @@
 # bicubic), then two photometric branches of that crop: the student view is
 # the crop as is (weak) and gets the SimMIM cell mask (32-px cells, 75%, i.e.
 # 148 of 14x14 patches); the teacher view is colour-augmented (strong).
-_base_ = 'imagenet_pretrain.py'
+_base_ = ['imagenet_pretrain.py', 'byol_photometric.py']
 
 image_size = 224
 patch_size = 16

@@ -3,7 +3,7 @@
 # (96, scale 0.08-0.25) and 1 cutout view (224, scale 0.25-1, one rectangle
 # of 20-40% of the crop filled with the mean before colour jitter). Every
 # view takes its own crop and flip.
-_base_ = 'imagenet_pretrain.py'
+_base_ = ['imagenet_pretrain.py', 'byol_photometric.py']
 
 num_local_views = 2
 

@@ -1,7 +1,7 @@
 # SiameseIM views on ImageNet-1k: each view flips the whole image, then takes
 # its own RandomResizedCrop, recording box and flip; view 1 gets the
 # block-wise mask (118 of 14x14) and view 2 is placed relative to it.
-_base_ = 'imagenet_pretrain.py'
+_base_ = ['imagenet_pretrain.py', 'byol_photometric.py']
 
 image_size = 224
 grid_size = 14

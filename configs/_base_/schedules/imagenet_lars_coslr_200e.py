@@ -1,9 +1,12 @@
-# LARS with 10 warm-up epochs then cosine decay, per iteration (BYOL-style
-# ResNet recipes). BN and bias parameters get no weight decay and no LARS
-# adaptation.
+# LARS (momentum 0.9, eta 0.001) for 200 epochs: lr 0.4 x 1024 / 256 = 1.6
+# for a total batch of 1024, wd 1.5e-6; BatchNorm and bias parameters get
+# no weight decay and no LARS adaptation; 10 linear warm-up epochs from 0,
+# then per-iteration cosine to 0.001 x peak; fp16 AMP. (BYOL-style ResNet
+# recipes.)
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='LARS', lr=4.8, momentum=0.9, weight_decay=1.5e-6),
+    type='AmpOptimWrapper',
+    loss_scale='dynamic',
+    optimizer=dict(type='LARS', lr=1.6, momentum=0.9, weight_decay=1.5e-6),
     paramwise_cfg=dict(
         custom_keys={
             'bn': dict(decay_mult=0, lars_exclude=True),
@@ -14,15 +17,14 @@ optim_wrapper = dict(
 param_scheduler = [
     dict(
         type='LinearLR',
-        start_factor=1e-4,
+        start_factor=1e-9,
         by_epoch=True,
         begin=0,
         end=10,
         convert_to_iter_based=True),
     dict(
         type='CosineAnnealingLR',
-        T_max=190,
-        eta_min=0.,
+        eta_min_ratio=1e-3,
         by_epoch=True,
         begin=10,
         end=200,
@@ -30,3 +32,4 @@ param_scheduler = [
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
+auto_scale_lr = dict(base_batch_size=1024)

@@ -1,16 +1,26 @@
-# SGD with cosine decay per iteration (SimSiam-style ResNet recipes).
+# SGD (momentum 0.9) for 200 epochs, SimSiam-style: lr 0.05 x 512 / 256 =
+# 0.1 for a total batch of 512, wd 1e-4 on every parameter, per-epoch
+# cosine to 0.001 x peak without warm-up; parameters named `predictors`
+# keep the peak lr (SimSiamHook resets them every epoch; keep its `lr`
+# equal to the optimizer's). fp16 AMP.
+lr = 0.1
 optim_wrapper = dict(
-    type='OptimWrapper',
-    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
+    type='AmpOptimWrapper',
+    loss_scale='dynamic',
+    optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4),
+    paramwise_cfg=dict(custom_keys={'predictors': dict(fix_lr=True)}))
 
 param_scheduler = [
     dict(
         type='CosineAnnealingLR',
-        T_max=200,
+        eta_min_ratio=1e-3,
         by_epoch=True,
         begin=0,
-        end=200,
-        convert_to_iter_based=True)
+        end=200)
+]
+custom_hooks = [
+    dict(type='SimSiamHook', fix_pred_lr=True, lr=lr, adjust_by_epoch=True)
 ]
 
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
+auto_scale_lr = dict(base_batch_size=512)

@@ -1,0 +1,18 @@
+# MULAN with MoCo v3 on ResNet-50, 200 epochs on ImageNet-1k, 4 GPUs x 256
+# = 1024 images: the BYOL recipe (LARS, lr 1.6, 10 warm-up epochs, EMA
+# 0.996 -> 1) with InfoNCE per pair against the targets of all GPUs
+# (temperature 1.0, x 2T) and BN-ended projector and predictors.
+_base_ = [
+    '../_base_/models/mulan-mocov3_resnet50.py',
+    '../_base_/datasets/imagenet_mulan.py',
+    '../_base_/schedules/imagenet_lars_coslr_200e.py',
+    '../_base_/default_runtime.py',
+]
+
+train_dataloader = dict(batch_size=256)
+
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=False)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=100),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))

@@ -1,0 +1,18 @@
+# MULAN with SimSiam on ResNet-50, 200 epochs on ImageNet-1k, 4 GPUs x 128
+# = 512 images: SGD lr 0.1 (0.05 x 512 / 256), wd 1e-4 on every parameter,
+# per-epoch cosine to 0.001 x peak without warm-up, predictors at the peak
+# lr; stop-gradient target copy; task weights 0.333.
+_base_ = [
+    '../_base_/models/mulan-simsiam_resnet50.py',
+    '../_base_/datasets/imagenet_mulan.py',
+    '../_base_/schedules/imagenet_sgd_coslr_200e.py',
+    '../_base_/default_runtime.py',
+]
+
+train_dataloader = dict(batch_size=128)
+
+model_wrapper_cfg = dict(
+    type='MMDistributedDataParallel', find_unused_parameters=False)
+default_hooks = dict(
+    logger=dict(type='LoggerHook', interval=100),
+    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))
