@@ -211,3 +211,69 @@ def test_resnet50_parameter_counts():
     for predictor in model.head.predictors.values():
         assert count(predictor) == 2_105_600
     assert math.isclose(cfg.model.base_momentum, 0.004)
+
+
+# ----- ViT -----
+VIT_S = osp.join(CONFIGS,
+                 'mulan-byol_vit-small-p16_4xb256-amp-coslr-200e_in1k.py')
+
+
+def test_dino_pos_embed_interpolation():
+    from mmsiam.models.utils import interpolate_pos_embed_dino
+    torch.manual_seed(0)
+    pos = torch.randn(1, 197, 8)
+    assert interpolate_pos_embed_dino(pos, 14, (14, 14)) is pos
+    small = interpolate_pos_embed_dino(pos, 14, (6, 6))
+    assert small.shape == (1, 37, 8) and torch.equal(small[:, 0], pos[:, 0])
+    # DINO's scale factor (6.1 / 14), computed directly
+    grid = pos[:, 1:].reshape(1, 14, 14, 8).permute(0, 3, 1, 2)
+    direct = F.interpolate(grid, scale_factor=(6.1 / 14, 6.1 / 14),
+                           mode='bicubic', recompute_scale_factor=False)
+    assert torch.allclose(small[:, 1:],
+                          direct.permute(0, 2, 3, 1).reshape(1, 36, 8))
+    # ... which is not an interpolation to an explicit 6 x 6 size
+    explicit = F.interpolate(grid, size=(6, 6), mode='bicubic')
+    assert not torch.allclose(direct, explicit, atol=1e-3)
+
+
+def test_vit_counts_drop_path_and_batched_views():
+    register_all_modules()
+    for config, backbone, projector in (
+            (VIT_S, 21_665_664, 19_415_296),
+            (VIT_S.replace('vit-small', 'vit-base'), 85_798_656,
+             20_988_160)):
+        with DefaultScope.overwrite_default_scope('mmsiam'), \
+                torch.device('meta'):
+            model = MODELS.build(Config.fromfile(config).model)
+        assert count(model.backbone) == backbone
+        assert count(model.neck) == projector
+    assert model.batch_views and model.target.momentum == 0.002
+    online = [m.drop_prob for m in model.backbone.modules()
+              if hasattr(m, 'drop_prob')]
+    target = [m.drop_prob for m in model.target.modules()
+              if hasattr(m, 'drop_prob')]
+    assert max(online) == pytest.approx(0.1) and set(target) == {0.}
+
+
+def test_batched_views_equal_separate_views_for_vit():
+    tiny = dict(type='DINOViT', arch=dict(embed_dims=48, num_layers=2,
+                                          num_heads=3,
+                                          feedforward_channels=96),
+                img_size=64, patch_size=16)
+    model = build(VIT_S, backbone=tiny,
+                  neck=dict(Config.fromfile(VIT_S).model.neck,
+                            in_channels=48, hid_channels=64,
+                            out_channels=32),
+                  head=dict(Config.fromfile(VIT_S).model.head,
+                            predictor=dict(
+                                Config.fromfile(VIT_S).model.head.predictor,
+                                in_channels=32, hid_channels=64,
+                                out_channels=32)))
+    model.backbone.eval()
+    torch.manual_seed(0)
+    views = [torch.randn(2, 3, s, s) for s in (64, 64, 32, 32, 64)]
+    batched = model._encode(model.backbone, views)
+    model.batch_views = False
+    separate = model._encode(model.backbone, views)
+    for a, b in zip(batched, separate):
+        assert torch.allclose(a, b, atol=1e-5)

@@ -23,7 +23,7 @@ class MULAN(MomentumTargetSelfSupervisor):
     before its forward: an EMA of the parameters (BYOL, MoCo v3), or a copy
     of parameters and buffers (SimSiam: ``base_momentum=end_momentum=1``,
     ``copy_buffers=True``). It runs in train mode, one forward per global
-    view.
+    view, without stochastic depth.
 
     Inputs: the views in the order global x G, local x L, cutout x C (each
     ``(B, 3, H_v, W_v)``); a data sample's ``view_type`` meta field, when
@@ -80,6 +80,10 @@ class MULAN(MomentumTargetSelfSupervisor):
         self.view_types = [task for task in TASKS
                            for _ in range(self.num_views.get(task, 0))]
         self.batch_views = batch_views
+        # Stochastic depth is for the online network only.
+        for module in self.target.modules():
+            if hasattr(module, 'drop_prob'):
+                module.drop_prob = 0.
 
     def extract_feat(self, inputs: Tensor, **kwargs):
         """Online encoder features of full images."""

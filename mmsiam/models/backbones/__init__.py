@@ -1,11 +1,12 @@
 from .conmim_vit import ConMIMViT
+from .dino_vit import DINOViT
 from .siameseim_vit import SiameseIMViT
 from .strict_pretrained import (StrictPretrainedBEiTViT,
                                 StrictPretrainedResNet, StrictPretrainedViT)
 from .vitdet import ViTDet
 
 __all__ = [
-    'ConMIMViT', 'SiameseIMViT', 'StrictPretrainedBEiTViT',
+    'ConMIMViT', 'DINOViT', 'SiameseIMViT', 'StrictPretrainedBEiTViT',
     'StrictPretrainedResNet',
     'StrictPretrainedViT', 'ViTDet'
 ]

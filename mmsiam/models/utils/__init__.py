@@ -1,7 +1,7 @@
 from .data_sample_fields import stack_field
 from .momentum_target import MomentumTarget, cosine_momentum
-from .pos_embed import (relative_patch_centres, sincos_1d, sincos_2d,
-                        sincos_2d_relative)
+from .pos_embed import (interpolate_pos_embed_dino, relative_patch_centres,
+                        sincos_1d, sincos_2d, sincos_2d_relative)
 from .layer_norm_2d import LayerNorm2d
 from .pretrained_loading import StrictPretrainedMixin, load_backbone_checkpoint
 from .token_batch_norm import TokenBatchNorm
@@ -18,5 +18,5 @@ __all__ = [
     'RelPosAttention', 'window_partition', 'window_unpartition',
     'load_backbone_checkpoint', 'StrictPretrainedMixin',
     'xavier_linear_unit_norm', 'beit_init', 'trunc_normal_one_std_',
-    'stack_field'
+    'stack_field', 'interpolate_pos_embed_dino'
 ]

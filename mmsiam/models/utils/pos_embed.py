@@ -1,5 +1,6 @@
 """2-D sin-cos position embeddings: absolute (MAE / SiameseIM layout) and
-relative to another view's geometry (SiameseIM).
+relative to another view's geometry (SiameseIM); DINO's interpolation of a
+learned embedding to another patch grid (MULAN's local crops).
 
 Layout of a ``D``-dim embedding of a patch at (row, column) = (h, w):
 ``[sin(h w_k), cos(h w_k), sin(w w_k), cos(w w_k)]`` with
@@ -7,6 +8,7 @@ Layout of a ``D``-dim embedding of a patch at (row, column) = (h, w):
 ``n = G * row + column``.
 """
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -98,3 +100,32 @@ def sincos_2d_relative(relative_geometry: Tensor, grid_size: int,
         sincos_1d(scale_h, part_dims),
         sincos_1d(scale_w, part_dims)
     ], dim=-1)
+
+
+def interpolate_pos_embed_dino(pos_embed: torch.Tensor, src_grid: int,
+                               dst_hw) -> torch.Tensor:
+    """DINO's position-embedding interpolation for another patch grid.
+
+    The patch part of ``pos_embed`` ``(1, 1 + G*G, D)`` is resized
+    bicubically with ``scale_factor = (h + 0.1) / G, (w + 0.1) / G`` (not
+    with an explicit output size, as mmpretrain's ``resize_pos_embed``
+    does; the sampling positions differ), giving an ``h x w`` grid.
+
+    Returns:
+        Tensor: ``(1, 1 + h*w, D)``, the cls row unchanged.
+    """
+    h, w = dst_hw
+    if (h, w) == (src_grid, src_grid):
+        return pos_embed
+    cls_pos, patch_pos = pos_embed[:, :1], pos_embed[:, 1:]
+    dim = pos_embed.shape[-1]
+    grid = patch_pos.reshape(1, src_grid, src_grid, dim).permute(0, 3, 1, 2)
+    grid = F.interpolate(
+        grid, scale_factor=((h + 0.1) / src_grid, (w + 0.1) / src_grid),
+        mode='bicubic')
+    if grid.shape[-2:] != (h, w):
+        raise ValueError(f'position embedding of a {src_grid}x{src_grid} '
+                         f'grid interpolated to {tuple(grid.shape[-2:])}, '
+                         f'expected {(h, w)}')
+    return torch.cat([cls_pos, grid.permute(0, 2, 3, 1).reshape(1, -1, dim)],
+                     dim=1)
