@@ -8,9 +8,8 @@ from typing import Dict
 import torch
 
 
-def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
-    """The state dict of an official training or release file (under
-    ``model``, ``module`` or ``state_dict``, or the file itself).
+def load_official_checkpoint(path: str) -> dict:
+    """An official training or release file as saved.
 
     Loaded with ``weights_only=True``; ``argparse.Namespace`` (the ``args``
     entry of official training files) is the one extra type allowed.
@@ -18,7 +17,13 @@ def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: no such checkpoint file')
     with torch.serialization.safe_globals([argparse.Namespace]):
-        ckpt = torch.load(path, map_location='cpu', weights_only=True)
+        return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
+    """The state dict of an official training or release file (under
+    ``model``, ``module`` or ``state_dict``, or the file itself)."""
+    ckpt = load_official_checkpoint(path)
     for key in ('model', 'module', 'state_dict'):
         if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
             return ckpt[key]

@@ -114,3 +114,28 @@ def test_mocov3_model_loss_in_one_process():
     assert set(losses) == {'loss_global', 'loss_local', 'loss_cutout'}
     for value in losses.values():
         assert 0 < value.item() < 2 * torch.log(torch.tensor(4.)) + 1
+
+
+def test_simsiam_loss_formula_on_a_hand_built_case():
+    model = build('mulan-simsiam_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+    torch.manual_seed(1)
+    targets = [torch.randn(3, 6), torch.randn(3, 6)]
+    predictions = {'global': [torch.randn(3, 6) for _ in range(2)],
+                   'local': [torch.randn(3, 6) for _ in range(2)],
+                   'cutout': [torch.randn(3, 6)]}
+    losses = model.head.loss(predictions, targets)
+
+    def term(p, z):
+        return -F.cosine_similarity(p.double(), z.double()).mean()
+
+    g, c = predictions['global'], predictions['cutout'][0]
+    expected = {
+        'loss_global': 0.333 * (term(g[0], targets[1]) +
+                                term(g[1], targets[0])) / 2,
+        'loss_local': 0.333 * sum(term(v, z) for v in predictions['local']
+                                  for z in targets) / 4,
+        'loss_cutout': 0.333 * (term(c, targets[0]) +
+                                term(c, targets[1])) / 2,
+    }
+    for key, value in expected.items():
+        assert losses[key].item() == pytest.approx(value.item(), rel=1e-6)
