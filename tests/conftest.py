@@ -25,6 +25,24 @@ TINY_DEMO_OPTIONS = [
 ]
 
 
+def build_model(config, init=True, **model_options):
+    """The model of ``config`` (``model`` updated with ``model_options``),
+    built in the mmsiam scope and, by default, initialised."""
+    from mmengine import DefaultScope
+    from mmengine.config import Config
+
+    from mmsiam.registry import MODELS
+    from mmsiam.utils import register_all_modules
+    register_all_modules()
+    cfg = Config.fromfile(config)
+    cfg.model.update(model_options)
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        model = MODELS.build(cfg.model)
+    if init:
+        model.init_weights()
+    return model
+
+
 def load_tool(relpath):
     """Import a script under tools/ by path, as a module."""
     path = osp.join(REPO, 'tools', relpath)

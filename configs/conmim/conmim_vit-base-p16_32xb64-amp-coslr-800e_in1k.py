@@ -8,7 +8,7 @@
 _base_ = [
     '../_base_/models/conmim_vit-base-p16.py',
     '../_base_/datasets/imagenet_conmim.py',
-    '../_base_/default_runtime.py',
+    '../_base_/imagenet_runtime.py',
 ]
 
 train_dataloader = dict(batch_size=64)
@@ -39,12 +39,7 @@ param_scheduler = [
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=max_epochs)
 
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=False)
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=100),
-    checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=3))
+default_hooks = dict(checkpoint=dict(interval=20))
 
 # lr is given for the total batch 2048 = 32 x 64; --auto-scale-lr rescales.
 auto_scale_lr = dict(base_batch_size=2048)

@@ -6,13 +6,7 @@ _base_ = [
     '../_base_/models/mulan-simsiam_resnet50.py',
     '../_base_/datasets/imagenet_mulan.py',
     '../_base_/schedules/imagenet_sgd_coslr_200e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/imagenet_runtime.py',
 ]
 
 train_dataloader = dict(batch_size=128)
-
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=False)
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=100),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3))

@@ -6,7 +6,7 @@ _base_ = [
     '../_base_/models/siameseim_vit-base-p16.py',
     '../_base_/datasets/imagenet_siameseim.py',
     '../_base_/schedules/imagenet_adamw_coslr_1600e.py',
-    '../_base_/default_runtime.py',
+    '../_base_/imagenet_runtime.py',
 ]
 
 train_dataloader = dict(batch_size=128)
@@ -19,12 +19,7 @@ optim_wrapper = dict(
 
 # BatchNorms over tokens are synchronised across GPUs (global statistics).
 sync_bn = 'torch'
-model_wrapper_cfg = dict(
-    type='MMDistributedDataParallel', find_unused_parameters=False)
-
-default_hooks = dict(
-    logger=dict(type='LoggerHook', interval=100),
-    checkpoint=dict(type='CheckpointHook', interval=20, max_keep_ckpts=3))
+default_hooks = dict(checkpoint=dict(interval=20))
 
 # lr is given for the total batch 4096 = 32 x 128; --auto-scale-lr rescales.
 auto_scale_lr = dict(base_batch_size=4096)

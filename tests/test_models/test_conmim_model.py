@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine import DefaultScope
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.logging import MessageHub
 from mmpretrain.datasets.transforms import SimMIMMaskGenerator
 
-from conftest import REPO
+from conftest import REPO, build_model
 from mmsiam.registry import MODELS, TRANSFORMS
 from mmsiam.utils import register_all_modules
 
@@ -30,14 +29,7 @@ ONE_STD_TRUNCATED = math.sqrt(1 - 2 * math.exp(-0.5) / math.sqrt(2 * math.pi)
 
 
 def build(config, init=True, **model_options):
-    register_all_modules()
-    cfg = Config.fromfile(config)
-    cfg.model.update(model_options)
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        model = MODELS.build(cfg.model)
-    if init:
-        model.init_weights()
-    return model
+    return build_model(config, init, **model_options)
 
 
 def count(module):

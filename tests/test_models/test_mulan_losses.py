@@ -7,15 +7,11 @@ import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
-from mmengine import DefaultScope
-from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
-from conftest import REPO
+from conftest import REPO, build_model
 from mmsiam.models.losses import MoCoV3PairLoss
-from mmsiam.registry import MODELS
-from mmsiam.utils import register_all_modules
 
 CONFIGS = osp.join(REPO, 'configs', 'mulan')
 
@@ -67,12 +63,7 @@ def test_mocov3_single_process_and_reference_values():
 
 
 def build(name):
-    register_all_modules()
-    cfg = Config.fromfile(osp.join(CONFIGS, name))
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
+    return build_model(osp.join(CONFIGS, name))
 
 
 def test_simsiam_target_is_a_fresh_copy_every_step():

@@ -4,12 +4,7 @@ import os.path as osp
 import re
 
 import torch
-from mmengine import DefaultScope
-from mmengine.config import Config
-
-from conftest import REPO, run_tool
-from mmsiam.registry import MODELS
-from mmsiam.utils import register_all_modules
+from conftest import REPO, build_model, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'mulan_official_to_mmsiam.py')
@@ -18,16 +13,6 @@ BYOL_DEMO = osp.join(CONFIGS,
                      'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
 VIT_PARTS = {'ln1': 'norm1', 'ln2': 'norm2', 'ffn.layers.0.0': 'mlp.fc1',
              'ffn.layers.1': 'mlp.fc2', 'attn': 'attn'}
-
-
-def build(config, **model_options):
-    register_all_modules()
-    cfg = Config.fromfile(config)
-    cfg.model.update(model_options)
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        model = MODELS.build(cfg.model)
-    model.init_weights()
-    return model
 
 
 def official_mlp(key):
@@ -73,7 +58,7 @@ def randomised(model):
 
 
 def test_training_checkpoint_round_trip(tmp_path):
-    model = build(BYOL_DEMO)
+    model = build_model(BYOL_DEMO)
     state = randomised(model)
     online = official_network(state, 'backbone.', 'neck.',
                               'head.predictors.')
@@ -110,7 +95,7 @@ def test_plain_vit_backbone_and_unknown_keys(tmp_path):
                                           num_heads=3,
                                           feedforward_channels=96),
                 img_size=32, patch_size=16)
-    model = build(vit, backbone=tiny)
+    model = build_model(vit, backbone=tiny)
     state = randomised(model.backbone)
     plain = {official_vit(k): v for k, v in state.items()}
     assert 'blocks.1.mlp.fc2.weight' in plain and 'norm.bias' in plain

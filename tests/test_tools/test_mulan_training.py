@@ -14,8 +14,8 @@ LOSS_RANGE = {'byol': (0, 4), 'simsiam': (-0.34, 0.34), 'mocov3': (0, 20)}
 
 
 def demo(loss):
-    return osp.join(REPO, 'configs', 'mulan',
-                    f'mulan-{loss}_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+    name = f'mulan-{loss}_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py'
+    return osp.join(REPO, 'configs', 'mulan', name)
 
 
 @pytest.fixture(scope='module', params=sorted(LOSS_RANGE))

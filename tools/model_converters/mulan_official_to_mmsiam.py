@@ -20,15 +20,15 @@ released ViT models are target encoders).
 
 Key mapping (official -> mmsiam):
 
-    ResNet conv1, bn1, layerN.j.*, downsample.*   -> backbone.<same>
+    ResNet conv1, bn1, layerN.j.*    -> backbone.<same>
     ViT patch_embed.proj, cls_token, pos_embed,
         blocks.i.{norm1,norm2,attn,mlp.fc1,mlp.fc2}, norm
         -> backbone.patch_embed.projection, .cls_token, .pos_embed,
            .layers.i.{ln1,ln2,attn,ffn.layers.0.0,ffn.layers.1}, .ln1
-    projector.<3k> / <3k+1>                        -> neck.fc<k> / neck.bn<k>
-    predictors.<task>.<3k> / <3k+1>                -> head.predictors.<task>.fc<k> / .bn<k>
-    target backbone / projector                    -> target.module.0 / .1
-    target predictors                              -> dropped (never used)
+    projector.<3k> / <3k+1>          -> neck.fc<k> / neck.bn<k>
+    predictors.<task>.<3k> / <3k+1>  -> head.predictors.<task>.fc<k> / .bn<k>
+    target backbone / projector      -> target.module.0 / .1
+    target predictors                -> dropped (never used)
 
 Unknown keys stop the conversion and are named.
 

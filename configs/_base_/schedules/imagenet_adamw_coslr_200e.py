@@ -3,6 +3,8 @@
 # parameters (the cls token and position embedding keep it), grad clip 0.5,
 # 10 linear warm-up epochs from 0, then per-iteration cosine to 0.001 x
 # peak; fp16 AMP.
+_base_ = 'warmup10_coslr_200e.py'
+
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     loss_scale='dynamic',
@@ -11,22 +13,4 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=0.5),
     paramwise_cfg=dict(flat_decay_mult=0.))
 
-param_scheduler = [
-    dict(
-        type='LinearLR',
-        start_factor=1e-9,
-        by_epoch=True,
-        begin=0,
-        end=10,
-        convert_to_iter_based=True),
-    dict(
-        type='CosineAnnealingLR',
-        eta_min_ratio=1e-3,
-        by_epoch=True,
-        begin=10,
-        end=200,
-        convert_to_iter_based=True)
-]
-
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=200)
 auto_scale_lr = dict(base_batch_size=1024)

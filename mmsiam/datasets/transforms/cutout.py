@@ -41,7 +41,8 @@ class RandomCutout(BaseTransform):
                  fill_color: Sequence[float] = (103.53, 116.28, 123.675),
                  max_tries: int = 10):
         if not 0 < area_range[0] <= area_range[1] <= 1:
-            raise ValueError(f'area_range must lie in (0, 1], got {area_range}')
+            raise ValueError(
+                f'area_range must lie in (0, 1], got {area_range}')
         if not 0 < aspect_range[0] <= aspect_range[1]:
             raise ValueError(f'aspect_range must be positive, got '
                              f'{aspect_range}')
