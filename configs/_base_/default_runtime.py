@@ -21,6 +21,8 @@ env_cfg = dict(
 )
 
 log_processor = dict(window_size=10)
+# scalars.json for tools/analysis_tools/plot_curves.py; add
+# dict(type='TensorboardVisBackend') (pip install tensorboard) for TensorBoard.
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(type='UniversalVisualizer', vis_backends=vis_backends)
 log_level = 'INFO'

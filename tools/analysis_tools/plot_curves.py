@@ -1,0 +1,93 @@
+#!/usr/bin/env python
+"""Plot training curves (loss, lr, momentum, kNN accuracy, ...) of a work
+dir to one PNG.
+
+Reads every ``<WORK_DIR>/<timestamp>/vis_data/scalars.json`` that mmengine's
+``LocalVisBackend`` writes (a resumed run adds a timestamp folder; later
+runs override earlier values of the same step) and draws one panel per
+key against the iteration.
+
+Example::
+
+    python tools/analysis_tools/plot_curves.py work_dirs/demo_pretrain/<ts> \\
+        --keys loss lr momentum --out curves.png
+"""
+import argparse
+import glob
+import json
+import os.path as osp
+import sys
+from collections import defaultdict
+
+DEFAULT_KEYS = ('loss', 'lr', 'momentum', 'knn/top1')
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description='Plot training curves')
+    parser.add_argument('work_dir', help='a work dir of tools/train.py')
+    parser.add_argument('--keys', nargs='+',
+                        help='scalars to plot (default: those of '
+                        f'{", ".join(DEFAULT_KEYS)} and loss_* that exist)')
+    parser.add_argument('--out', help='PNG to write (default: '
+                        'WORK_DIR/curves.png)')
+    return parser.parse_args(argv)
+
+
+def read_scalars(work_dir):
+    """{key: {step: value}} from every run under ``work_dir``."""
+    files = sorted(glob.glob(osp.join(work_dir, '**', 'vis_data',
+                                      'scalars.json'), recursive=True))
+    if not files:
+        raise FileNotFoundError(
+            f'{work_dir}: no <timestamp>/vis_data/scalars.json; is it a work '
+            'dir of tools/train.py with the LocalVisBackend?')
+    series = defaultdict(dict)
+    for path in files:  # timestamp folders sort chronologically
+        with open(path) as f:
+            for line in f:
+                record = json.loads(line)
+                step = record.get('step', record.get('iter'))
+                for key, value in record.items():
+                    if isinstance(value, (int, float)) and key not in (
+                            'step', 'iter', 'epoch'):
+                        series[key][step] = value
+    return series
+
+
+def plot(series, keys, out):
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2.4 * len(keys)),
+                             squeeze=False, sharex=True)
+    for axis, key in zip(axes[:, 0], keys):
+        steps = sorted(series[key])
+        axis.plot(steps, [series[key][s] for s in steps], marker='.',
+                  linewidth=1)
+        axis.set_ylabel(key)
+        axis.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel('iteration')
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    try:
+        series = read_scalars(args.work_dir)
+    except FileNotFoundError as err:
+        sys.exit(f'error: {err}')
+    keys = args.keys or [k for k in DEFAULT_KEYS if k in series] + sorted(
+        k for k in series if k.startswith('loss_'))
+    missing = [k for k in keys if k not in series]
+    if missing or not keys:
+        sys.exit(f'error: {args.work_dir} has no {missing or "known"} '
+                 f'scalars; it has {sorted(series)}')
+    out = args.out or osp.join(args.work_dir, 'curves.png')
+    plot(series, keys, out)
+    print(f'wrote {", ".join(keys)} curves to {out}')
+
+
+if __name__ == '__main__':
+    main()
