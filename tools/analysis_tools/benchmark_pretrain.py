@@ -100,9 +100,12 @@ def main(argv=None):
         optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
     batch = make_batch(cfg, args.batch_size, args.image_size)
 
-    # Methods whose target follows the optimizer step (ConMIM) are updated
-    # by a hook in training; the benchmark does what the hook does.
-    after_step = getattr(model, 'momentum_update', lambda: None)
+    # A config whose target follows the optimizer step (ConMIM) updates it
+    # by MomentumTargetUpdateHook; the benchmark does what the hook does.
+    # Other methods update their target inside loss(): nothing to add.
+    hooks = {h['type'].split('.')[-1] for h in cfg.get('custom_hooks', [])}
+    after_step = (model.momentum_update
+                  if 'MomentumTargetUpdateHook' in hooks else lambda: None)
 
     def step():
         model.train_step(batch, optim_wrapper)
