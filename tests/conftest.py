@@ -21,7 +21,10 @@ CONMIM_DEMO_CONFIG = osp.join(
 TINY_DEMO_OPTIONS = [
     'train_dataloader.dataset.indices=64', 'train_dataloader.batch_size=16',
     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=0',
-    'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1'
+    'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1',
+    # kNN monitor: 8 train digits per class as the bank, 4 per class queried.
+    'val_cfg.bank_dataloader.dataset.num_per_class=8',
+    'val_dataloader.dataset.num_per_class=4'
 ]
 
 

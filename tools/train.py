@@ -91,8 +91,21 @@ def merge_args(cfg, args):
         cfg.auto_scale_lr.enable = True
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+        drop_validate_at_start(cfg)
     cfg.launcher = args.launcher
     return cfg
+
+
+def drop_validate_at_start(cfg):
+    """Remove ValidateAtStartHook, which needs the validation loop."""
+    hooks = cfg.get('default_hooks') or {}
+    for name in [n for n, h in hooks.items()
+                 if h and h.get('type') == 'ValidateAtStartHook']:
+        hooks.pop(name)
+    cfg.custom_hooks = [
+        h for h in cfg.get('custom_hooks', [])
+        if h.get('type') != 'ValidateAtStartHook'
+    ]
 
 
 def refuse_to_overwrite(cfg):

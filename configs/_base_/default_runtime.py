@@ -5,6 +5,8 @@ default_hooks = dict(
     runtime_info=dict(type='RuntimeInfoHook'),
     # Iteration timing: the logger prints time/iter, data time and the ETA.
     timer=dict(type='IterTimerHook'),
+    # Source images per second over all processes, as `imgs_per_sec`.
+    throughput=dict(type='ThroughputHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
     # Keep the newest three epoch checkpoints (plus `last_checkpoint`).

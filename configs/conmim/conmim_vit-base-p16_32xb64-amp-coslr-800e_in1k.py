@@ -9,7 +9,11 @@ _base_ = [
     '../_base_/models/conmim_vit-base-p16.py',
     '../_base_/datasets/imagenet_conmim.py',
     '../_base_/imagenet_runtime.py',
+    # kNN monitor on an ImageNet subset, off; uncomment to enable
+    # (see the file for the subset size and val_interval).
+    # '../_base_/evaluation/knn_imagenet-subset.py',
 ]
+# With the kNN monitor: val_cfg = dict(feature='avg', branch='target')
 
 train_dataloader = dict(batch_size=64)
 

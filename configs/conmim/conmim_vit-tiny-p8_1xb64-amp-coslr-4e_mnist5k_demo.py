@@ -3,7 +3,10 @@
 # schedule: a 4-block 96-d BEiT ViT on 64x64 crops (8x8 patches of 8
 # pixels), a 512-d projector to 128-d, SimMIM cells of 16 pixels (48 of 64
 # patches masked), 4 epochs. AMP runs as bfloat16 autocast without CUDA.
-_base_ = 'conmim_vit-base-p16_32xb64-amp-coslr-800e_in1k.py'
+_base_ = [
+    'conmim_vit-base-p16_32xb64-amp-coslr-800e_in1k.py',
+    '../_base_/evaluation/knn_mnist5k.py',
+]
 
 # ----- size -----
 image_size = 64
@@ -69,4 +72,7 @@ train_cfg = dict(max_epochs=max_epochs)
 auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=1, max_keep_ckpts=2))
+    checkpoint=dict(interval=1, max_keep_ckpts=2),
+    val_at_start=dict(type='ValidateAtStartHook'))
+# kNN monitor: the teacher (the exported encoder), mean patch token.
+val_cfg = dict(feature='avg', branch='target')

@@ -8,6 +8,7 @@ _base_ = [
     '../_base_/datasets/mnist5k_mulan.py',
     '../_base_/schedules/imagenet_lars_coslr_200e.py',
     '../_base_/default_runtime.py',
+    '../_base_/evaluation/knn_mnist5k.py',
 ]
 
 # ----- size -----
@@ -33,4 +34,8 @@ param_scheduler = [
 train_cfg = dict(max_epochs=3)
 auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(
-    logger=dict(interval=10), checkpoint=dict(max_keep_ckpts=2))
+    logger=dict(interval=10),
+    checkpoint=dict(max_keep_ckpts=2),
+    val_at_start=dict(type='ValidateAtStartHook'))
+# kNN monitor: the online encoder, average-pooled (the paper's monitor).
+val_cfg = dict(feature='avg', branch='online')

@@ -8,6 +8,10 @@ _base_ = [
     '../_base_/datasets/imagenet_mulan.py',
     '../_base_/schedules/imagenet_lars_coslr_200e.py',
     '../_base_/imagenet_runtime.py',
+    # kNN monitor on an ImageNet subset, off; uncomment to enable
+    # (see the file for the subset size and val_interval).
+    # '../_base_/evaluation/knn_imagenet-subset.py',
 ]
+# With the kNN monitor: val_cfg = dict(feature='avg')
 
 train_dataloader = dict(batch_size=256)

@@ -6,6 +6,9 @@ _base_ = [
     '../_base_/datasets/imagenet_mulan.py',
     '../_base_/schedules/imagenet_adamw_coslr_200e.py',
     '../_base_/imagenet_runtime.py',
+    # kNN monitor on an ImageNet subset, off; uncomment to enable
+    # (see the file for the subset size and val_interval).
+    # '../_base_/evaluation/knn_imagenet-subset.py',
 ]
 
 train_dataloader = dict(batch_size=256)

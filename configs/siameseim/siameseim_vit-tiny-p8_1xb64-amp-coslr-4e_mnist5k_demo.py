@@ -2,7 +2,10 @@
 # on a CPU. Inherits the paper config and overrides only size, data and
 # schedule: a 4-layer 96-d ViT on 64x64 views (8x8 patches of 8 pixels, 38
 # masked), 4 epochs. AMP runs as bfloat16 autocast without CUDA.
-_base_ = 'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py'
+_base_ = [
+    'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py',
+    '../_base_/evaluation/knn_mnist5k.py',
+]
 
 # ----- size -----
 image_size = 64
@@ -99,4 +102,7 @@ train_cfg = dict(max_epochs=4)
 auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=1, max_keep_ckpts=2))
+    checkpoint=dict(interval=1, max_keep_ckpts=2),
+    val_at_start=dict(type='ValidateAtStartHook'))
+# kNN monitor: the online encoder's cls token.
+val_cfg = dict(feature='cls', branch='online')

@@ -2,7 +2,8 @@
 # datasets here registers its datasets and transforms for the mmsiam scope.
 import mmpretrain.datasets  # noqa: F401
 
+from .class_balanced_subset import ClassBalancedSubset
 from .mnist5k import MNIST5k
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['MNIST5k']
+__all__ = ['ClassBalancedSubset', 'MNIST5k']

@@ -4,3 +4,4 @@ import mmpretrain.engine  # noqa: F401
 
 from .hooks import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403

@@ -69,6 +69,36 @@ def test_demo_trains_and_reports_outputs(demo_run):
     assert {'epoch_1.pth', 'epoch_2.pth'} <= set(os.listdir(work_dir))
 
 
+def _knn_top1(log_text):
+    """{epoch: kNN top-1} of the validation lines."""
+    return {
+        int(epoch): float(value) for epoch, value in re.findall(
+            r'Epoch\(val\) \[(\d+)\]\S*\s+knn/top1: ([0-9.]+)', log_text)
+    }
+
+
+def test_demo_logs_knn_throughput_and_eta(demo_run):
+    stdout = demo_run[1]
+    # Before training (epoch 0) and after each of the 2 epochs.
+    assert sorted(_knn_top1(stdout)) == [0, 1, 2]
+    assert all(0 <= v <= 100 for v in _knn_top1(stdout).values())
+    assert 'kNN memory bank: 1/1 batches' in stdout
+    train_lines = [line for line in stdout.splitlines()
+                   if 'Epoch(train)' in line]
+    assert train_lines and all(
+        re.search(r'eta: \d+:\d\d:\d\d', line) and re.search(
+            r'imgs_per_sec: [0-9.]+', line) for line in train_lines)
+
+
+def test_knn_monitor_leaves_training_unchanged(demo_run, tmp_path):
+    """The same run without validation has the same losses."""
+    proc = run_tool([TRAIN, DEMO_CONFIG, '--work-dir', tmp_path,
+                     '--no-validate', '--cfg-options'] + TINY_DEMO_OPTIONS)
+    assert 'knn/top1' not in proc.stdout
+    assert _losses(proc.stdout) == _losses(demo_run[1])
+    assert len(_losses(proc.stdout)) == 8
+
+
 def test_resume_auto_continues(demo_run, tmp_path):
     work_dir = tmp_path / 'work_dir'
     shutil.copytree(demo_run[0], work_dir)
@@ -81,6 +111,8 @@ def test_resume_auto_continues(demo_run, tmp_path):
     assert 'Epoch(train) [3][4/4]' in proc.stdout
     assert 'Epoch(train) [1]' not in proc.stdout
     assert (work_dir / 'epoch_3.pth').is_file()
+    # No second evaluation "before training" on resume.
+    assert sorted(_knn_top1(proc.stdout)) == [3]
 
 
 def test_fresh_run_never_overwrites_checkpoints(demo_run):

@@ -34,39 +34,52 @@ def parse_args(argv=None):
 
 
 def read_scalars(work_dir):
-    """{key: {step: value}} from every run under ``work_dir``."""
+    """``{key: {step: value}}`` from every run under ``work_dir`` and
+    ``{key: unit}``: training scalars are per iteration; validation
+    scalars (e.g. ``knn/top1``) per epoch in an epoch-based run."""
     files = sorted(glob.glob(osp.join(work_dir, '**', 'vis_data',
                                       'scalars.json'), recursive=True))
     if not files:
         raise FileNotFoundError(
             f'{work_dir}: no <timestamp>/vis_data/scalars.json; is it a work '
             'dir of tools/train.py with the LocalVisBackend?')
-    series = defaultdict(dict)
+    series, units = defaultdict(dict), {}
+    val_records, epoch_based = [], False
     for path in files:  # timestamp folders sort chronologically
         with open(path) as f:
             for line in f:
                 record = json.loads(line)
-                step = record.get('step', record.get('iter'))
+                if 'iter' not in record:  # a validation record
+                    val_records.append(record)
+                    continue
+                epoch_based |= 'epoch' in record
                 for key, value in record.items():
                     if isinstance(value, (int, float)) and key not in (
                             'step', 'iter', 'epoch'):
-                        series[key][step] = value
-    return series
+                        series[key][record['iter']] = value
+                        units[key] = 'iteration'
+    for record in val_records:
+        for key, value in record.items():
+            if isinstance(value, (int, float)) and key not in (
+                    'step', 'time', 'data_time'):
+                series[key][record['step']] = value
+                units[key] = 'epoch' if epoch_based else 'iteration'
+    return series, units
 
 
-def plot(series, keys, out):
+def plot(series, units, keys, out):
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(len(keys), 1, figsize=(7, 2.4 * len(keys)),
-                             squeeze=False, sharex=True)
+                             squeeze=False)
     for axis, key in zip(axes[:, 0], keys):
         steps = sorted(series[key])
         axis.plot(steps, [series[key][s] for s in steps], marker='.',
                   linewidth=1)
         axis.set_ylabel(key)
+        axis.set_xlabel(units[key])
         axis.grid(alpha=0.3)
-    axes[-1, 0].set_xlabel('iteration')
     fig.tight_layout()
     fig.savefig(out, dpi=100)
     plt.close(fig)
@@ -75,7 +88,7 @@ def plot(series, keys, out):
 def main(argv=None):
     args = parse_args(argv)
     try:
-        series = read_scalars(args.work_dir)
+        series, units = read_scalars(args.work_dir)
     except FileNotFoundError as err:
         sys.exit(f'error: {err}')
     keys = args.keys or [k for k in DEFAULT_KEYS if k in series] + sorted(
@@ -85,7 +98,7 @@ def main(argv=None):
         sys.exit(f'error: {args.work_dir} has no {missing or "known"} '
                  f'scalars; it has {sorted(series)}')
     out = args.out or osp.join(args.work_dir, 'curves.png')
-    plot(series, keys, out)
+    plot(series, units, keys, out)
     print(f'wrote {", ".join(keys)} curves to {out}')
 
 

@@ -1,4 +1,5 @@
 from .data_sample_fields import stack_field
+from .global_feature import global_feature
 from .momentum_target import MomentumTarget, cosine_momentum
 from .pos_embed import (interpolate_pos_embed_dino, relative_patch_centres,
                         sincos_1d, sincos_2d, sincos_2d_relative)
@@ -18,5 +19,5 @@ __all__ = [
     'RelPosAttention', 'window_partition', 'window_unpartition',
     'load_backbone_checkpoint', 'StrictPretrainedMixin',
     'xavier_linear_unit_norm', 'beit_init', 'trunc_normal_one_std_',
-    'stack_field', 'interpolate_pos_embed_dino'
+    'stack_field', 'interpolate_pos_embed_dino', 'global_feature'
 ]

@@ -1,0 +1,215 @@
+"""The kNN monitor: the weighted vote, the metric, feature pooling, the
+class-balanced subset and KNNValLoop in a real Runner."""
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.runner import Runner
+from torch import nn
+
+from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
+from mmsiam.datasets import ClassBalancedSubset
+from mmsiam.evaluation import KNNAccuracy, weighted_knn_scores
+from mmsiam.models.utils import global_feature
+
+MULAN_DEMO_CONFIG = (REPO + '/configs/mulan/'
+                     'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+
+
+def reference_scores(queries, bank, labels, num_classes, k, t):
+    """The vote written out neighbour by neighbour."""
+    scores = np.zeros((len(queries), num_classes))
+    bank = bank / np.linalg.norm(bank, axis=1, keepdims=True)
+    for q, query in enumerate(queries):
+        similarity = bank @ (query / np.linalg.norm(query))
+        for j in np.argsort(-similarity)[:k]:
+            scores[q, labels[j]] += np.exp(similarity[j] / t)
+    return scores
+
+
+def test_weighted_knn_scores_match_the_written_out_vote():
+    rng = np.random.default_rng(0)
+    queries, bank = rng.normal(size=(7, 5)), rng.normal(size=(30, 5)) * 3
+    labels = rng.integers(0, 4, size=30)
+    got = weighted_knn_scores(
+        torch.tensor(queries), torch.tensor(bank), torch.tensor(labels), 4,
+        k=6, temperature=0.5, chunk_size=3)
+    np.testing.assert_allclose(
+        got.numpy(), reference_scores(queries, bank, labels, 4, 6, 0.5),
+        rtol=1e-5)
+    # k beyond the bank size uses the whole bank.
+    everything = weighted_knn_scores(
+        torch.tensor(queries), torch.tensor(bank), torch.tensor(labels), 4,
+        k=100, temperature=0.5)
+    np.testing.assert_allclose(
+        everything.numpy(),
+        reference_scores(queries, bank, labels, 4, 30, 0.5), rtol=1e-5)
+
+
+def test_knn_accuracy_top1_and_top5():
+    metric = KNNAccuracy(k=2, temperature=1., topk=(1, 3))
+    # Two clusters: class 0 along x, class 1 along y; class 2 far off.
+    metric.set_memory_bank(
+        torch.tensor([[1., 0.], [1., .1], [0., 1.], [.1, 1.], [-1., -1.]]),
+        torch.tensor([0, 0, 1, 1, 2]))
+    queries = [([2., .1], 0), ([.1, 3.], 1), ([1., .05], 1)]
+    metric.process(None, [
+        dict(feature=torch.tensor(f), gt_label=y) for f, y in queries
+    ])
+    result = metric.evaluate(3)
+    # The third query's neighbours are both of class 0: wrong at top-1,
+    # right among all three classes.
+    assert result['knn/top1'] == pytest.approx(200 / 3)
+    assert result['knn/top3'] == pytest.approx(100.)
+
+
+def test_knn_accuracy_needs_a_memory_bank():
+    metric = KNNAccuracy()
+    metric.process(None, [dict(feature=torch.ones(3), gt_label=0)])
+    with pytest.raises(RuntimeError, match='KNNValLoop'):
+        metric.evaluate(1)
+    with pytest.raises(ValueError, match='temperature'):
+        KNNAccuracy(temperature=0)
+
+
+class _Encoder(nn.Module):
+
+    def __init__(self, num_extra_tokens=None, out_type=None):
+        super().__init__()
+        if num_extra_tokens is not None:
+            self.num_extra_tokens = num_extra_tokens
+        self.out_type = out_type
+
+
+def test_global_feature_pools_each_output_kind():
+    maps = torch.arange(2 * 3 * 2 * 2.).reshape(2, 3, 2, 2)
+    torch.testing.assert_close(
+        global_feature((maps * 0, maps), 'avg', _Encoder()),
+        maps.mean((2, 3)))
+    with pytest.raises(ValueError, match="feature='avg'"):
+        global_feature((maps, ), 'cls', _Encoder())
+    tokens = torch.randn(2, 5, 4)
+    torch.testing.assert_close(
+        global_feature(tokens, 'cls', _Encoder(1)), tokens[:, 0])
+    torch.testing.assert_close(
+        global_feature((tokens, ), 'avg', _Encoder(1)),
+        tokens[:, 1:].mean(1))
+    with pytest.raises(ValueError, match='no cls token'):
+        global_feature(tokens, 'cls', _Encoder())
+    cls = torch.randn(2, 4)
+    assert global_feature((cls, ), 'cls', _Encoder(1, 'cls_token')) is cls
+    with pytest.raises(ValueError, match="out_type='cls_token'"):
+        global_feature((cls, ), 'avg', _Encoder(1, 'cls_token'))
+
+
+def test_class_balanced_subset_of_mnist5k():
+    subset = ClassBalancedSubset(
+        dict(type='MNIST5k', split='val', pipeline=[]), num_per_class=3)
+    labels = [subset[i]['gt_label'] for i in range(len(subset))]
+    assert len(subset) == 30 and np.bincount(labels).tolist() == [3] * 10
+    again = ClassBalancedSubset(
+        dict(type='MNIST5k', split='val', pipeline=[]), num_per_class=3)
+    assert again.indices.tolist() == subset.indices.tolist()
+    other = ClassBalancedSubset(
+        dict(type='MNIST5k', split='val', pipeline=[]), num_per_class=3,
+        seed=1)
+    assert other.indices.tolist() != subset.indices.tolist()
+    assert subset.metainfo['classes'][0] == '0'
+    with pytest.raises(ValueError, match='class 0 of MNIST5k has 100'):
+        ClassBalancedSubset(
+            dict(type='MNIST5k', split='val', pipeline=[]),
+            num_per_class=101)
+
+
+def _runner(config, tmp_path, **val_cfg):
+    cfg = Config.fromfile(config)
+    cfg.work_dir = str(tmp_path)
+    cfg.val_cfg.bank_dataloader.dataset.num_per_class = 6
+    cfg.val_dataloader.dataset.num_per_class = 3
+    cfg.val_cfg.bank_dataloader.batch_size = 16
+    cfg.val_dataloader.batch_size = 8
+    cfg.val_cfg.update(val_cfg)
+    cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
+    return Runner.from_cfg(cfg)
+
+
+def _direct_features(runner, encoder, feature, dataset):
+    model = runner.model
+    features = []
+    with torch.no_grad():
+        for i in range(len(dataset)):
+            sample = dataset[i]
+            data = model.data_preprocessor(
+                dict(inputs=sample['inputs'][None],
+                     data_samples=[sample['data_samples']]), False)
+            features.append(
+                global_feature(encoder(data['inputs']), feature, encoder))
+    return torch.cat(features)
+
+
+@pytest.mark.parametrize('config,branch,feature', [
+    (DEMO_CONFIG, 'online', 'cls'),
+    (CONMIM_DEMO_CONFIG, 'target', 'avg'),
+    (MULAN_DEMO_CONFIG, 'online', 'avg'),
+])
+def test_knn_val_loop_in_a_runner(config, branch, feature, tmp_path):
+    runner = _runner(config, tmp_path, branch=branch, feature=feature)
+    loop = runner.val_loop
+    assert loop.branch == branch and loop.feature == feature
+    torch.manual_seed(3)
+    before = torch.get_rng_state()
+    metrics = runner.val()
+    # The evaluation leaves the random generators as they were.
+    assert torch.equal(torch.get_rng_state(), before)
+    assert set(metrics) == {'knn/top1', 'knn/top5'}
+    assert 0 <= metrics['knn/top1'] <= metrics['knn/top5'] <= 100
+    # The bank holds the chosen encoder's features in dataset order.
+    model = runner.model
+    encoder = model.backbone if branch == 'online' else \
+        model.target.module[0]
+    model.eval()
+    bank_dataset = loop.bank_dataloader.dataset
+    expected = _direct_features(runner, encoder, feature, bank_dataset)
+    metric = loop.knn_metrics[0]
+    torch.testing.assert_close(metric.bank, expected, rtol=1e-4, atol=1e-5)
+    assert metric.bank_labels.tolist() == [
+        bank_dataset[i]['data_samples'].gt_label.item()
+        for i in range(len(bank_dataset))
+    ]
+
+
+def test_knn_val_loop_rejects_bad_settings(tmp_path):
+    with pytest.raises(ValueError, match="branch must be one of"):
+        _runner(DEMO_CONFIG, tmp_path, branch='teacher').val_loop
+    runner = _runner(MULAN_DEMO_CONFIG, tmp_path, feature='cls')
+    with pytest.raises(ValueError, match="feature='avg'"):
+        runner.val()
+    cfg = Config.fromfile(DEMO_CONFIG)
+    cfg.work_dir = str(tmp_path)
+    cfg.val_evaluator = dict(type='Accuracy')
+    with pytest.raises(ValueError, match='KNNAccuracy'):
+        Runner.from_cfg(cfg).val_loop
+
+
+def test_imagenet_configs_take_the_knn_base(tmp_path):
+    """Each ImageNet paper config lists the kNN base commented out; with it
+    enabled (added last to the bases) the config is valid and, where the
+    defaults do not fit, says which feature / branch to use."""
+    import glob
+    knn = REPO + '/configs/_base_/evaluation/knn_imagenet-subset.py'
+    configs = [
+        p for p in glob.glob(REPO + '/configs/*/*_in1k.py')
+        if "# '../_base_/evaluation/knn_imagenet-subset.py'" in open(p).read()
+    ]
+    assert len(configs) == 6
+    for path in configs:
+        enabled = tmp_path / 'enabled.py'
+        enabled.write_text(f'_base_ = [{path!r}, {knn!r}]\n')
+        cfg = Config.fromfile(str(enabled))
+        assert cfg.val_cfg.type == 'KNNValLoop'
+        assert cfg.val_cfg.bank_dataloader.dataset.num_per_class == 100
+        assert cfg.val_evaluator.type == 'KNNAccuracy'
+        backbone = cfg.model.backbone.type
+        if 'ResNet' in backbone or 'ConMIM' in backbone:
+            assert '# With the kNN monitor: val_cfg = dict(feature=' in open(
+                path).read(), f'{path}: says nothing on the kNN feature'
