@@ -1,11 +1,28 @@
 """Reading official checkpoints and writing mmsiam checkpoints safely."""
 import argparse
+import contextlib
 import os
 import os.path as osp
 import tempfile
+import time
 from typing import Dict
 
 import torch
+
+
+def file_size(path: str) -> str:
+    """``path``'s size, e.g. '330.2 MB'."""
+    return f'{osp.getsize(path) / 2**20:.1f} MB'
+
+
+@contextlib.contextmanager
+def timed_step(message: str):
+    """Print ``message ...`` before a long step and its duration after it,
+    so that converting a large checkpoint shows where it is."""
+    print(f'{message} ...', flush=True)
+    start = time.perf_counter()
+    yield
+    print(f'  done in {time.perf_counter() - start:.1f} s', flush=True)
 
 
 def load_official_checkpoint(path: str) -> dict:
@@ -16,7 +33,8 @@ def load_official_checkpoint(path: str) -> dict:
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: no such checkpoint file')
-    with torch.serialization.safe_globals([argparse.Namespace]):
+    with timed_step(f'loading {path} ({file_size(path)})'), \
+            torch.serialization.safe_globals([argparse.Namespace]):
         return torch.load(path, map_location='cpu', weights_only=True)
 
 
@@ -43,7 +61,7 @@ def save_converted(state_dict: Dict[str, torch.Tensor], meta: dict,
                     overwrite=overwrite)
     for note in notes:
         print(f'note: {note}')
-    print(f'wrote {len(state_dict)} keys to {path}')
+    print(f'wrote {len(state_dict)} keys to {path} ({file_size(path)})')
 
 
 def save_checkpoint(checkpoint: dict, path: str,
@@ -58,8 +76,9 @@ def save_checkpoint(checkpoint: dict, path: str,
     fd, tmp = tempfile.mkstemp(dir=folder, suffix='.partial')
     os.close(fd)
     try:
-        torch.save(checkpoint, tmp)
-        os.replace(tmp, path)
+        with timed_step(f'saving {path}'):
+            torch.save(checkpoint, tmp)
+            os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
             os.remove(tmp)

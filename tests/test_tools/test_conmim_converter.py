@@ -96,6 +96,21 @@ def test_student_and_teacher_files_land_everywhere(model, tmp_path):
         assert torch.equal(converted[ours], teacher[official]), official
     assert int(converted['target.steps']) == 0
     assert set(converted) == set(model.state_dict())
+    # extract_backbone.py exports the teacher of a converted file too.
+    exported = tmp_path / 'backbone.pth'
+    proc = run_tool([
+        osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py'),
+        out, exported
+    ])
+    assert 'ConMIM: wrote' in proc.stdout and ' target backbone' in proc.stdout
+    backbone = torch.load(exported, weights_only=True)['state_dict']
+    compared = 0
+    for official, ours in teacher_keys.items():
+        key = ours.replace('target.module.0.', 'backbone.', 1)
+        if key in backbone:  # the shared rel-pos table is per block there
+            assert torch.equal(backbone[key], teacher[official]), official
+            compared += 1
+    assert compared >= 12 * 14
 
 
 def test_one_file_sets_both_branches(model, tmp_path):

@@ -176,7 +176,7 @@ def main(argv=None):
     except KeyError as err:
         sys.exit(f'error: {args.src}: {err.args[0]}')
     meta = dict(converted_from=args.src, teacher_from=args.teacher,
-                converter='conmim_official_to_mmsiam')
+                converter='conmim_official_to_mmsiam', method='ConMIM')
     save_converted(converted, meta, notes, args.dst,
                    overwrite=args.overwrite)
 

@@ -32,7 +32,7 @@ from mmengine.config import Config
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmsiam  # noqa: F401  (weights_only allow-list)
-from mmsiam.utils.checkpoint_io import save_checkpoint
+from mmsiam.utils.checkpoint_io import file_size, save_checkpoint, timed_step
 from mmsiam.utils.key_mapping import expand_shared_rel_pos_bias
 
 BRANCH_PREFIX = {'online': 'backbone.', 'target': 'target.module.0.'}
@@ -55,8 +55,12 @@ def parse_args(argv=None):
 
 
 def method_of(checkpoint) -> str:
-    """The model type recorded by the runner, or '' if unknown."""
-    cfg_text = checkpoint.get('meta', {}).get('cfg')
+    """The model type recorded by the runner or a converter, or '' if
+    unknown."""
+    meta = checkpoint.get('meta', {})
+    if meta.get('method'):
+        return meta['method']
+    cfg_text = meta.get('cfg')
     if not cfg_text:
         return ''
     try:
@@ -88,7 +92,9 @@ def extract(state_dict, branch):
 
 def main(argv=None):
     args = parse_args(argv)
-    checkpoint = _load_checkpoint(args.checkpoint, map_location='cpu')
+    with timed_step(f'loading {args.checkpoint} '
+                    f'({file_size(args.checkpoint)})'):
+        checkpoint = _load_checkpoint(args.checkpoint, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
     method = method_of(checkpoint)
     branch = args.branch or PAPER_BRANCH.get(method, 'online')

@@ -183,7 +183,8 @@ def main(argv=None):
                                    args.branch)
     except KeyError as err:
         sys.exit(f'error: {args.src}: {err.args[0]}')
-    meta = dict(converted_from=args.src, converter='mulan_official_to_mmsiam')
+    meta = dict(converted_from=args.src, converter='mulan_official_to_mmsiam',
+                method='MULAN')
     save_converted(converted, meta, notes, args.dst, overwrite=args.overwrite)
 
 

@@ -174,7 +174,7 @@ def main(argv=None):
     except KeyError as err:
         sys.exit(f'error: {args.src}: {err.args[0]}')
     meta = dict(converted_from=args.src,
-                converter='siameseim_official_to_mmsiam')
+                converter='siameseim_official_to_mmsiam', method='SiameseIM')
     save_converted(converted, meta, notes, args.dst,
                    overwrite=args.overwrite)
 
