@@ -7,7 +7,7 @@ PIP := $(PY) -m pip
 STAMP := $(VENV)/.mmsiam-env
 PYTEST_ARGS ?=
 
-.PHONY: env test test-all demo clean-env
+.PHONY: env test test-all demo docs clean-env
 
 env: $(STAMP)
 
@@ -36,6 +36,17 @@ test-all: env
 demo: env
 	$(PY) tools/train.py configs/demo/demo_pretrain.py \
 		--work-dir work_dirs/demo_pretrain/$$(date +%Y%m%d_%H%M%S)
+
+# The documentation site (docs/, mkdocs.yml) into site/; any warning fails.
+# Needs only mkdocs, not the training environment.
+DOCS_STAMP := $(VENV)/.mmsiam-docs
+$(DOCS_STAMP): requirements/docs.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -r requirements/docs.txt
+	@touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	$(PY) -m mkdocs build --strict --site-dir site
 
 clean-env:
 	rm -rf $(VENV)
