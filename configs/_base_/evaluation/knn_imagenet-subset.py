@@ -34,11 +34,7 @@ val_dataloader = dict(
 val_cfg = dict(
     type='KNNValLoop',
     bank_dataloader=dict(
-        batch_size=256,
-        num_workers=8,
-        pin_memory=True,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        collate_fn=dict(type='default_collate'),
+        val_dataloader,
         dataset=dict(
             type='ClassBalancedSubset',
             num_per_class=100,

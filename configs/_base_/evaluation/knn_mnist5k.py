@@ -20,10 +20,7 @@ val_dataloader = dict(
 val_cfg = dict(
     type='KNNValLoop',
     bank_dataloader=dict(
-        batch_size=250,
-        num_workers=0,
-        sampler=dict(type='DefaultSampler', shuffle=False),
-        collate_fn=dict(type='default_collate'),
+        val_dataloader,
         dataset=dict(
             type='ClassBalancedSubset',
             num_per_class=400,
