@@ -8,7 +8,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 import mmsiam  # noqa: F401  (weights_only allow-list for checkpoints)
-from mmsiam.utils import (check_config, close_distributed, default_work_dir,
+from mmsiam.utils import (check_config, default_work_dir, exit_distributed,
                           prepare_distributed_env, register_all_modules)
 
 
@@ -80,7 +80,7 @@ def main(argv=None):
     metrics = runner.test()
     if runner.rank == 0:
         print(f'Metrics: {metrics}')
-    close_distributed()
+    exit_distributed()
 
 
 if __name__ == '__main__':

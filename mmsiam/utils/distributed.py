@@ -1,6 +1,8 @@
 """Distributed set-up that works with and without CUDA."""
 import datetime
+import logging
 import os
+import sys
 import warnings
 
 import torch
@@ -56,12 +58,21 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
             **kwargs)
 
 
-def close_distributed() -> None:
-    """Destroy the process group before the interpreter exits.
+def exit_distributed() -> None:
+    """End a distributed tool run; nothing happens in a single process.
 
-    Left to interpreter shutdown, a gloo process group can abort a rank
-    ("terminate called without an active exception") after its work is
-    done, failing the whole launch.
+    Waits for every rank, destroys the process group, flushes the streams
+    and the log files, and ends the process with status 0 without the
+    interpreter's teardown: there, process-group objects still referenced
+    (e.g. by the DDP wrapper) are destroyed in arbitrary order, and gloo can
+    abort a rank ("terminate called without an active exception") after all
+    its work is done, failing the whole launch. Call it last.
     """
-    if dist.is_available() and dist.is_initialized():
-        dist.destroy_process_group()
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    dist.barrier()
+    dist.destroy_process_group()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    logging.shutdown()
+    os._exit(0)
