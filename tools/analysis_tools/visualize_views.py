@@ -143,7 +143,8 @@ def register_traced_transform():
 
     class TracedTransform(BaseTransform):
         """Runs a transform; appends its geometry to ``results['trace']``
-        and its cutout box to ``results['extras']``."""
+        and puts its cutout box in ``results['extras']`` (both set up by
+        ``build_sampler``)."""
 
         def __init__(self, transform: dict):
             self.transform_type = transform['type']
@@ -153,21 +154,18 @@ def register_traced_transform():
             before = results['img'].shape[:2]
             results = self.inner(results)
             after = results['img'].shape[:2]
-            trace = results.setdefault('trace', [])
             if self.transform_type in CROPS:
-                trace.append(('crop', results['crop_box'], after))
+                results['trace'].append(('crop', results['crop_box'], after))
             elif self.transform_type in FLIPS:
                 if results.get('flip'):
-                    trace.append(
+                    results['trace'].append(
                         ('flip', results['flip_direction'], after))
             elif before != after:
                 raise ValueError(
                     f'visualize_views.py cannot follow {self.transform_type},'
                     f' which changed the image size {before} -> {after}')
             if 'cutout_box' in results:
-                results.setdefault('extras', {})['cutout_box'] = \
-                    results.pop('cutout_box')
-            results.setdefault('extras', {})
+                results['extras']['cutout_box'] = results.pop('cutout_box')
             return results
 
     TRANSFORMS.register_module(module=TracedTransform, force=True)
@@ -230,17 +228,26 @@ def mapped_patch_centres(results: dict, grid_size: int):
     return gh[0].numpy(), gw[0].numpy()
 
 
+def patch_centre_pixels(size: int, grid_size: int):
+    """Centres of the ``G x G`` patches of a ``size``-pixel square view, in
+    continuous pixel coordinates.
+
+    Returns:
+        tuple[np.ndarray, np.ndarray]: rows, cols ``(G*G,)``, row-major.
+    """
+    centres = (np.arange(grid_size) + 0.5) * size / grid_size
+    rows, cols = np.meshgrid(centres, centres, indexing='ij')
+    return rows.ravel(), cols.ravel()
+
+
 def traced_patch_centres(views: list, grid_size: int):
     """The same centres found through the traced geometry of both views:
     view-2 pixel centres -> source -> view-1 pixels -> patch units."""
-    size = views[1]['img'].shape[0]
-    patch = size / grid_size
-    centres = (np.arange(grid_size) + 0.5) * patch
-    rows, cols = np.meshgrid(centres, centres, indexing='ij')
+    rows, cols = patch_centre_pixels(views[1]['img'].shape[0], grid_size)
     g1, g2 = views[0]['geometry'], views[1]['geometry']
     patch1 = views[0]['img'].shape[0] / grid_size
-    return (g1.rows.inverse(g2.rows(rows.ravel())) / patch1 - 0.5,
-            g1.cols.inverse(g2.cols(cols.ravel())) / patch1 - 0.5)
+    return (g1.rows.inverse(g2.rows(rows)) / patch1 - 0.5,
+            g1.cols.inverse(g2.cols(cols)) / patch1 - 0.5)
 
 
 def to_rgb(img: np.ndarray) -> np.ndarray:
@@ -254,8 +261,8 @@ def view_title(index: int, view: dict) -> str:
     return f'view {index + 1}{kind}{flip}'
 
 
-def draw(results: dict, grid_size: Optional[int], path: str) -> tuple:
-    """One PNG of a sample; returns its ``(width, height)`` in pixels."""
+def draw(results: dict, grid_size: Optional[int], path: str) -> None:
+    """One PNG of a sample at ``path``."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -297,16 +304,16 @@ def draw(results: dict, grid_size: Optional[int], path: str) -> tuple:
     if siameseim and grid_size:
         rows, cols = mapped_patch_centres(results, grid_size)
         patch1 = views[0]['img'].shape[0] / grid_size
-        patch2 = views[1]['img'].shape[0] / grid_size
         hue = np.arange(grid_size * grid_size)
         inside = ((rows > -0.5) & (rows < grid_size - 0.5) &
                   (cols > -0.5) & (cols < grid_size - 0.5))
+        # imshow puts pixel i's centre at i: continuous coordinate - 0.5.
         axes[1].scatter((cols[inside] + .5) * patch1 - .5,
                         (rows[inside] + .5) * patch1 - .5, c=hue[inside],
                         cmap='viridis', s=6, vmin=0, vmax=hue[-1])
-        own = (np.arange(grid_size) + .5) * patch2 - .5
-        own_rows, own_cols = np.meshgrid(own, own, indexing='ij')
-        axes[2].scatter(own_cols.ravel()[inside], own_rows.ravel()[inside],
+        own_rows, own_cols = patch_centre_pixels(views[1]['img'].shape[0],
+                                                 grid_size)
+        axes[2].scatter(own_cols[inside] - .5, own_rows[inside] - .5,
                         c=hue[inside], cmap='viridis', s=6, vmin=0,
                         vmax=hue[-1])
         axes[1].set_xlabel('view-2 patches mapped here', fontsize=7)
@@ -315,9 +322,7 @@ def draw(results: dict, grid_size: Optional[int], path: str) -> tuple:
         ax.set_yticks([])
     fig.tight_layout()
     fig.savefig(path, dpi=DPI)
-    size = tuple(int(round(v * DPI)) for v in fig.get_size_inches())
     plt.close(fig)
-    return size
 
 
 def grid_size_of(cfg) -> Optional[int]:

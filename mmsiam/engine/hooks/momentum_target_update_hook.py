@@ -1,9 +1,10 @@
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmsiam.registry import HOOKS
+
+from ..runner_model import runner_model
 
 
 @HOOKS.register_module()
@@ -18,7 +19,7 @@ class MomentumTargetUpdateHook(Hook):
     priority = 'ABOVE_NORMAL'
 
     def before_train(self, runner) -> None:
-        model = self._model(runner)
+        model = runner_model(runner)
         if not callable(getattr(model, 'momentum_update', None)):
             raise TypeError(f'MomentumTargetUpdateHook: {type(model).__name__}'
                             ' has no momentum_update(); remove the hook '
@@ -31,10 +32,5 @@ class MomentumTargetUpdateHook(Hook):
                          batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        momentum = self._model(runner).momentum_update()
+        momentum = runner_model(runner).momentum_update()
         runner.message_hub.update_scalar('train/momentum', momentum)
-
-    @staticmethod
-    def _model(runner):
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model

@@ -3,15 +3,17 @@ from typing import Dict, List, Sequence, Tuple, Union
 import torch
 from mmengine.dist import all_gather, get_world_size
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 from mmengine.runner import ValLoop
 from mmengine.runner.amp import autocast
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
-from mmsiam.models.utils.global_feature import global_feature
+from mmsiam.models.utils.global_feature import (POOLED_OUT_TYPES,
+                                                global_feature)
 from mmsiam.registry import LOOPS
 from mmsiam.utils.random_state import preserved_random_state
+
+from ..runner_model import runner_model
 
 BRANCHES = ('online', 'target')
 
@@ -60,7 +62,7 @@ class KNNValLoop(ValLoop):
         if branch not in BRANCHES:
             raise ValueError(f"KNNValLoop: branch must be one of {BRANCHES}, "
                              f"got '{branch}'")
-        if feature not in ('cls', 'avg'):
+        if feature not in POOLED_OUT_TYPES:
             raise ValueError("KNNValLoop: feature must be 'cls' or 'avg', "
                              f"got '{feature}'")
         self.feature = feature
@@ -76,8 +78,7 @@ class KNNValLoop(ValLoop):
 
     def encoder(self) -> nn.Module:
         """The encoder of the chosen branch."""
-        model = self.runner.model
-        model = model.module if is_model_wrapper(model) else model
+        model = runner_model(self.runner)
         if self.branch == 'online':
             return model.backbone
         if not hasattr(model, 'target'):
@@ -90,9 +91,7 @@ class KNNValLoop(ValLoop):
     @torch.no_grad()
     def encode(self, data_batch: dict) -> Tuple[Tensor, list]:
         """Features ``(B, D)`` of a batch and its data samples."""
-        model = self.runner.model
-        model = model.module if is_model_wrapper(model) else model
-        data = model.data_preprocessor(data_batch, False)
+        data = runner_model(self.runner).data_preprocessor(data_batch, False)
         encoder = self.encoder()
         with autocast(enabled=self.fp16):
             output = encoder(data['inputs'])
