@@ -3,10 +3,21 @@ run of 2 iterations on the generated tiny datasets. Everything else of the
 config (model, pipelines, optimizer, metric) stays as shipped."""
 import os.path as osp
 
+from mmengine.config import Config
+
+from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG
+
 SIZE = (128, 128)
-# The encoder of the tiny SiameseIM _demo pretraining.
-TINY_VIT = dict(embed_dims=96, num_layers=4, num_heads=3,
-                feedforward_channels=384)
+
+
+def demo_encoder_arch(config):
+    """The ``arch`` of the encoder that a ``_demo`` config pretrains."""
+    return Config.fromfile(config).model.backbone.arch.to_dict()
+
+
+# The encoders of the tiny SiameseIM and ConMIM _demo pretrainings.
+TINY_VIT = demo_encoder_arch(DEMO_CONFIG)
+TINY_BEIT = demo_encoder_arch(CONMIM_DEMO_CONFIG)
 
 
 def pretrained(checkpoint):
@@ -39,7 +50,9 @@ def tiny_vitdet(cfg, checkpoint):
         arch=TINY_VIT, img_size=SIZE[0], patch_size=8, pretrain_img_size=64,
         window_size=4, window_block_indexes=(0, 2),
         init_cfg=pretrained(checkpoint))
-    cfg.model.neck.update(backbone_channel=96, in_channels=[48, 96, 96, 96],
+    width = TINY_VIT['embed_dims']
+    cfg.model.neck.update(backbone_channel=width,
+                          in_channels=[width // 2, width, width, width],
                           scale_factors=(2, 1, 0.5, 0.25))
     val = cfg.val_dataloader.dataset
     val.pipeline = [step for step in val.pipeline if step.type != 'Pad']

@@ -12,7 +12,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The SiameseIM _demo config (configs/demo/demo_pretrain.py inherits it).
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'siameseim',
-    'siameseim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py')
+    'siameseim_vit-tiny-p8_1xb64-amp-coslr-8e_mnist5k_demo.py')
 # The ConMIM _demo config.
 CONMIM_DEMO_CONFIG = osp.join(
     REPO, 'configs', 'conmim',
@@ -21,10 +21,15 @@ CONMIM_DEMO_CONFIG = osp.join(
 TINY_DEMO_OPTIONS = [
     'train_dataloader.dataset.indices=64', 'train_dataloader.batch_size=16',
     'train_dataloader.num_workers=0', 'train_dataloader.persistent_workers=0',
-    'train_cfg.max_epochs=2', 'default_hooks.logger.interval=1',
-    # kNN monitor: 8 train digits per class as the bank, 4 per class queried.
+    'train_cfg.max_epochs=2', 'train_cfg.val_interval=1',
+    'default_hooks.logger.interval=1',
+    # kNN monitor: 8 train digits per class as the bank, 4 per class queried,
+    # in the main process.
     'val_cfg.bank_dataloader.dataset.num_per_class=8',
-    'val_dataloader.dataset.num_per_class=4'
+    'val_dataloader.dataset.num_per_class=4',
+    'val_dataloader.num_workers=0', 'val_dataloader.persistent_workers=0',
+    'val_cfg.bank_dataloader.num_workers=0',
+    'val_cfg.bank_dataloader.persistent_workers=0'
 ]
 
 

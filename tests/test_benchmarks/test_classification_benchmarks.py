@@ -8,7 +8,8 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from benchmark_overrides import TINY_VIT, pretrained, small_loaders
+from benchmark_overrides import (TINY_BEIT, TINY_VIT, pretrained,
+                                 small_loaders)
 from conftest import REPO, run_tool
 
 CLASSIFICATION = osp.join(REPO, 'configs', 'benchmarks', 'classification')
@@ -29,17 +30,17 @@ def tiny_imagenet(tmp_path_factory):
     return out / 'imagenet'
 
 
-def shrink_for_cpu(cfg, root, checkpoint):
+def shrink_for_cpu(cfg, root, checkpoint, arch=TINY_VIT):
     """Documented overrides: data root, 64-pixel crops (72 resize), the tiny
-    SiameseIM encoder (for the linear probe all 4 blocks frozen), widths,
-    2 iterations of batch 10, fp32."""
+    encoder ``arch`` of the checkpoint's _demo pretraining (for the linear
+    probe all 4 blocks frozen), widths, 2 iterations of batch 10, fp32."""
     cfg.optim_wrapper.type = 'OptimWrapper'
-    cfg.model.backbone.update(arch=TINY_VIT, img_size=64, patch_size=8,
+    cfg.model.backbone.update(arch=arch, img_size=64, patch_size=8,
                               init_cfg=pretrained(checkpoint))
     if cfg.model.backbone.get('frozen_stages'):
         cfg.model.backbone.frozen_stages = 4
-        cfg.model.neck.input_features = 96
-    cfg.model.head.in_channels = 96
+        cfg.model.neck.input_features = arch['embed_dims']
+    cfg.model.head.in_channels = arch['embed_dims']
     for step in cfg.train_dataloader.dataset.pipeline:
         if step.type == 'RandomResizedCrop':
             step.scale = 64
@@ -132,7 +133,7 @@ def test_conmim_finetune_config_is_the_published_recipe():
 def test_conmim_finetune_trains_from_the_teacher(tmp_path, tiny_imagenet,
                                                  conmim_backbone_checkpoint):
     cfg = shrink_for_cpu(Config.fromfile(CONMIM_FINETUNE), tiny_imagenet,
-                         conmim_backbone_checkpoint)
+                         conmim_backbone_checkpoint, arch=TINY_BEIT)
     path = tmp_path / 'conmim_finetune_tiny.py'
     cfg.dump(str(path))
     out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd']).stdout

@@ -6,7 +6,7 @@ import re
 
 from mmengine.config import Config
 
-from benchmark_overrides import small_loaders
+from benchmark_overrides import TINY_BEIT, TINY_VIT, small_loaders
 from conftest import REPO, run_tool
 
 CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'mmseg',
@@ -17,22 +17,21 @@ TRAIN = osp.join(REPO, 'tools', 'train.py')
 CROP = (64, 64)
 
 
-def shrink_for_cpu(cfg, data_root, checkpoint, crop=CROP):
+def shrink_for_cpu(cfg, data_root, checkpoint, arch=TINY_VIT, crop=CROP):
     """Documented overrides: data roots, crop size (64 by default), the
-    tiny pretrained backbone (96-d, 4 blocks, patch 8, pretrained at 64
-    pixels, its features 0-3), head widths, 2 iterations, loader sizes and
-    fp32."""
+    tiny pretrained backbone ``arch`` of the checkpoint's _demo pretraining
+    (4 blocks, patch 8, pretrained at 64 pixels, its features 0-3), head
+    widths, 2 iterations, loader sizes and fp32."""
+    width = arch['embed_dims']
     cfg.optim_wrapper.type = 'OptimWrapper'
     cfg.model.data_preprocessor.size = crop
     cfg.model.backbone.update(
-        arch=dict(embed_dims=96, num_layers=4, num_heads=3,
-                  feedforward_channels=384),
-        img_size=crop[0], patch_size=8, out_indices=(0, 1, 2, 3),
+        arch=arch, img_size=crop[0], patch_size=8, out_indices=(0, 1, 2, 3),
         init_cfg=dict(type='Pretrained', checkpoint=str(checkpoint),
                       prefix='backbone.'))
-    cfg.model.neck.embed_dim = 96
-    cfg.model.decode_head.update(in_channels=[96] * 4, channels=32)
-    cfg.model.auxiliary_head.update(in_channels=96, channels=32)
+    cfg.model.neck.embed_dim = width
+    cfg.model.decode_head.update(in_channels=[width] * 4, channels=32)
+    cfg.model.auxiliary_head.update(in_channels=width, channels=32)
     cfg.model.test_cfg.update(crop_size=crop, stride=(42, 42))
     for step in cfg.train_dataloader.dataset.pipeline:
         if step.type == 'RandomResize':
@@ -92,7 +91,7 @@ def test_conmim_teacher_in_beit_upernet(tmp_path, tiny_benchmarks,
     cfg = shrink_for_cpu(
         Config.fromfile(BEIT_CONFIG),
         tiny_benchmarks / 'ade' / 'ADEChallengeData2016',
-        conmim_backbone_checkpoint, crop=(128, 128))
+        conmim_backbone_checkpoint, arch=TINY_BEIT, crop=(128, 128))
     path = tmp_path / 'ade_beit_tiny.py'
     cfg.dump(str(path))
     out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd'],

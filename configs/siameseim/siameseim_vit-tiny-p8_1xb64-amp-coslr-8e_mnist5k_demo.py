@@ -1,7 +1,7 @@
-# The SiameseIM recipe on the built-in data (4,000 MNIST digits) in minutes
-# on a CPU. Inherits the paper config and overrides only size, data and
-# schedule: a 4-layer 96-d ViT on 64x64 views (8x8 patches of 8 pixels, 38
-# masked), 4 epochs. AMP runs as bfloat16 autocast without CUDA.
+# The SiameseIM recipe on the built-in data (4,000 MNIST digits) in under 3
+# minutes on 2 CPU cores. Inherits the paper config and overrides only size,
+# data and schedule: a 4-layer 64-d ViT on 64x64 views (8x8 patches of 8
+# pixels, 38 masked), 8 epochs. AMP runs as bfloat16 autocast without CUDA.
 _base_ = [
     'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py',
     '../_base_/evaluation/knn_mnist5k.py',
@@ -11,20 +11,20 @@ _base_ = [
 image_size = 64
 patch_size = 8
 grid_size = image_size // patch_size
-embed_dims = 96
+embed_dims = 64
 model = dict(
     backbone=dict(
         arch=dict(
             _delete_=True,
             embed_dims=embed_dims,
             num_layers=4,
-            num_heads=3,
+            num_heads=2,
             feedforward_channels=4 * embed_dims),
         img_size=image_size,
         patch_size=patch_size),
-    neck=dict(in_channels=embed_dims, embed_dims=embed_dims, num_heads=4),
+    neck=dict(in_channels=embed_dims, embed_dims=embed_dims, num_heads=2),
     head=dict(
-        embed_dims=embed_dims, grid_size=grid_size, depth=2, num_heads=4))
+        embed_dims=embed_dims, grid_size=grid_size, depth=2, num_heads=2))
 
 # ----- data: MNIST5k digits, the paper's views at 64 pixels -----
 num_masking_patches = 38  # 60% of 64, as 118 of 196
@@ -79,7 +79,11 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline))
 
-# ----- schedule: 4 epochs (1 warm-up); the paper's peak lr 1e-3 -----
+# ----- schedule: 8 epochs (1 warm-up); the paper's peak lr 1e-3 -----
+# On MNIST a random ViT is already a fair kNN feature extractor; in this
+# short run the kNN top-1 of the cls token first dips (warm-up) and then
+# rises above the random-init value, which a 4-epoch run did not reach.
+max_epochs = 8
 optim_wrapper = dict(optimizer=dict(lr=1e-3))
 param_scheduler = [
     dict(
@@ -91,14 +95,14 @@ param_scheduler = [
         convert_to_iter_based=True),
     dict(
         type='CosineAnnealingLR',
-        T_max=3,
+        T_max=max_epochs - 1,
         eta_min=0.,
         by_epoch=True,
         begin=1,
-        end=4,
+        end=max_epochs,
         convert_to_iter_based=True)
 ]
-train_cfg = dict(max_epochs=4)
+train_cfg = dict(max_epochs=max_epochs, val_interval=2)
 auto_scale_lr = dict(base_batch_size=64)
 default_hooks = dict(
     logger=dict(interval=10),
