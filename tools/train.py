@@ -12,6 +12,7 @@ from mmengine.config import Config, DictAction
 import mmsiam  # noqa: F401  (weights_only allow-list for checkpoints)
 from mmsiam.utils import (check_config, default_work_dir, exit_distributed,
                           prepare_distributed_env, register_all_modules)
+from mmsiam.utils.checkpoint_loading import latest_checkpoint
 
 
 def parse_args(argv=None):
@@ -75,8 +76,10 @@ def merge_args(cfg, args):
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
+        # The work dir's newest checkpoint, checked to be complete (None: a
+        # new run); a broken one is an error that lists the others.
         cfg.resume = True
-        cfg.load_from = None
+        cfg.load_from = latest_checkpoint(cfg.work_dir)
     elif args.resume is not None:
         if not osp.isfile(args.resume):
             raise FileNotFoundError(

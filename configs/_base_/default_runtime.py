@@ -12,6 +12,10 @@ default_hooks = dict(
     # Keep the newest three epoch checkpoints (plus `last_checkpoint`).
     checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Randomness of each iteration from (seed, iteration): exact resume.
+    iter_seed=dict(type='IterSeedHook'),
+    # Skip steps with a non-finite loss or gradient; stop after 5 in a row.
+    non_finite_guard=dict(type='NonFiniteGuardHook', max_skips=5),
 )
 
 env_cfg = dict(

@@ -51,9 +51,11 @@ train_dataloader = dict(
     num_workers=2,
     persistent_workers=True,
     drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SeededSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline))
+    dataset=dict(
+        type='SeededDataset',
+        dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline)))
 
 # ----- schedule: 4 epochs (1 warm-up) -----
 max_epochs = 4

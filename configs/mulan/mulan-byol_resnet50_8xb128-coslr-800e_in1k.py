@@ -5,7 +5,7 @@ _base_ = 'mulan-byol_resnet50_4xb256-coslr-200e_in1k.py'
 model = dict(num_views=(2, 4, 1))
 train_dataloader = dict(
     batch_size=128,
-    dataset=dict(pipeline=[
+    dataset=dict(dataset=dict(pipeline=[
         dict(type='LoadImageFromFile'),
         dict(
             type='MultiViewWithKeys',
@@ -16,7 +16,7 @@ train_dataloader = dict(
             ],
             view_types=['global', 'global', 'local', 'cutout']),
         dict(type='PackInputs', meta_keys=['view_type']),
-    ]))
+    ])))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-9, by_epoch=True, begin=0, end=10,
          convert_to_iter_based=True),

@@ -75,9 +75,11 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    sampler=dict(type='SeededSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline))
+    dataset=dict(
+        type='SeededDataset',
+        dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline)))
 
 # ----- schedule: 8 epochs (1 warm-up); the paper's peak lr 1e-3 -----
 # On MNIST a random ViT is already a fair kNN feature extractor; in this

@@ -4,6 +4,10 @@ import mmpretrain.datasets  # noqa: F401
 
 from .class_balanced_subset import ClassBalancedSubset
 from .mnist5k import MNIST5k
+from .seeded_sampling import SeededDataset, SeededSampler, unwrap_seeded
 from .transforms import *  # noqa: F401,F403
 
-__all__ = ['ClassBalancedSubset', 'MNIST5k']
+__all__ = [
+    'ClassBalancedSubset', 'MNIST5k', 'SeededDataset', 'SeededSampler',
+    'unwrap_seeded'
+]

@@ -1,13 +1,14 @@
 """Reading official checkpoints and writing mmsiam checkpoints safely."""
 import argparse
 import contextlib
-import os
 import os.path as osp
-import tempfile
 import time
 from typing import Dict
 
 import torch
+
+from .atomic_files import atomic_write
+from .checkpoint_loading import load_checkpoint_file
 
 
 def file_size(path: str) -> str:
@@ -28,14 +29,14 @@ def timed_step(message: str):
 def load_official_checkpoint(path: str) -> dict:
     """An official training or release file as saved.
 
-    Loaded with ``weights_only=True``; ``argparse.Namespace`` (the ``args``
-    entry of official training files) is the one extra type allowed.
+    Loaded weights-only (:func:`load_checkpoint_file`);
+    ``argparse.Namespace`` (the ``args`` entry of official training files)
+    is the one extra type allowed.
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: no such checkpoint file')
-    with timed_step(f'loading {path} ({file_size(path)})'), \
-            torch.serialization.safe_globals([argparse.Namespace]):
-        return torch.load(path, map_location='cpu', weights_only=True)
+    with timed_step(f'loading {path} ({file_size(path)})'):
+        return load_checkpoint_file(path, extra_globals=[argparse.Namespace])
 
 
 def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
@@ -66,19 +67,10 @@ def save_converted(state_dict: Dict[str, torch.Tensor], meta: dict,
 
 def save_checkpoint(checkpoint: dict, path: str,
                     overwrite: bool = False) -> None:
-    """Write ``checkpoint`` to ``path`` atomically (temporary file, then
-    rename); refuses to replace an existing file unless ``overwrite``."""
+    """Write ``checkpoint`` to ``path`` atomically (:func:`atomic_write`);
+    refuses to replace an existing file unless ``overwrite``."""
     if osp.exists(path) and not overwrite:
         raise FileExistsError(f'{path} exists; choose another name or pass '
                               '--overwrite')
-    folder = osp.dirname(osp.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix='.partial')
-    os.close(fd)
-    try:
-        with timed_step(f'saving {path}'):
-            torch.save(checkpoint, tmp)
-            os.replace(tmp, path)
-    finally:
-        if osp.exists(tmp):
-            os.remove(tmp)
+    with timed_step(f'saving {path}'), atomic_write(path) as f:
+        torch.save(checkpoint, f)

@@ -28,3 +28,11 @@ def preserved_random_state():
         torch.set_rng_state(torch_state)
         if cuda_states is not None:
             torch.cuda.set_rng_state_all(cuda_states)
+
+
+def seed_all(seed: int) -> None:
+    """Seed Python's ``random``, NumPy's global generator and torch's (CPU
+    and every CUDA device) with ``seed`` (``0 <= seed < 2**32``)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)

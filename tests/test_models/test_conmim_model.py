@@ -71,7 +71,7 @@ def test_paper_pipeline_packs_the_contract():
     that crop, a 148-patch mask, packed as ConMIM.loss expects."""
     register_all_modules()
     cfg = Config.fromfile(PAPER)
-    steps = cfg.train_dataloader.dataset.pipeline
+    steps = cfg.train_dataloader.dataset.dataset.pipeline
     types = [t['type'] for t in steps]
     assert types.index('RandomResizedCrop') < types.index('MultiViewWithKeys')
     views = steps[types.index('MultiViewWithKeys')]

@@ -38,7 +38,7 @@ def test_paper_pipeline_yields_the_documented_views():
     register_all_modules()
     cfg = Config.fromfile(PAPER)
     pipeline = [TRANSFORMS.build(t)
-                for t in cfg.train_dataloader.dataset.pipeline[1:]]
+                for t in cfg.train_dataloader.dataset.dataset.pipeline[1:]]
     rng = np.random.default_rng(0)
     samples = []
     for _ in range(2):

@@ -77,7 +77,7 @@ def test_teacher_is_the_ema_of_students_after_each_step(tmp_path):
     register_all_modules()
     cfg = Config.fromfile(DEMO)
     cfg.merge_from_dict({
-        'train_dataloader.dataset.indices': 48,
+        'train_dataloader.dataset.dataset.indices': 48,
         'train_dataloader.batch_size': 16,
         'train_dataloader.num_workers': 0,
         'train_dataloader.persistent_workers': False,

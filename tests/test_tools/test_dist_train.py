@@ -2,23 +2,38 @@
 import os.path as osp
 import re
 
-from conftest import DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, run_tool
+import pytest
+
+from conftest import (DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS,
+                      resume_after_kill, run_tool)
+
+DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
+# 128 digits, and 2 persistent data-loader workers per process as in the
+# real configs.
+DIST_OPTIONS = TINY_DEMO_OPTIONS + [
+    'train_dataloader.dataset.dataset.indices=128',
+    'train_dataloader.num_workers=2', 'train_dataloader.persistent_workers=1'
+]
 
 
-def test_two_processes_train_together(tmp_path, demo_run):
-    work_dir = tmp_path / 'work_dir'
-    proc = run_tool([
-        osp.join(REPO, 'tools', 'dist_train.sh'), DEMO_CONFIG, 2,
-        '--work-dir', work_dir, '--cfg-options'
-    ] + TINY_DEMO_OPTIONS, timeout=900)
-    out = proc.stdout
+@pytest.fixture(scope='module')
+def dist_run(tmp_path_factory):
+    """The SiameseIM demo trained by 2 processes for 2 tiny epochs."""
+    work_dir = tmp_path_factory.mktemp('dist') / 'work_dir'
+    proc = run_tool([DIST_TRAIN, DEMO_CONFIG, 2, '--work-dir', work_dir,
+                     '--cfg-options'] + DIST_OPTIONS, timeout=900)
+    return work_dir, proc.stdout
+
+
+def test_two_processes_train_together(dist_run, demo_run):
+    work_dir, out = dist_run
     assert 'Distributed training: True' in out
-    # 64 samples shared by 2 ranks at batch 16: 2 iterations per epoch (a
-    # single process would run 4).
-    assert 'Epoch(train) [2][2/2]' in out
-    assert '[2][4/4]' not in out
+    # 128 samples shared by 2 ranks at batch 16: 4 iterations per epoch (a
+    # single process would run 8).
+    assert 'Epoch(train) [2][4/4]' in out
+    assert '[2][8/8]' not in out
     # Only rank 0 logs and saves.
-    assert len(re.findall(r'Epoch\(train\) \[1\]\[1/2\]', out)) == 1
+    assert len(re.findall(r'Epoch\(train\) \[1\]\[1/4\]', out)) == 1
     assert out.count('Checkpoint: ') == 1
     assert sorted(p.name for p in work_dir.glob('*.pth')) == [
         'epoch_1.pth', 'epoch_2.pth'
@@ -31,3 +46,11 @@ def test_two_processes_train_together(tmp_path, demo_run):
     knn = re.compile(r'Epoch\(val\) \[0\]\S*\s+knn/top1: ([0-9.]+)')
     (two, ), (one, ) = knn.findall(out), knn.findall(demo_run[1])
     assert abs(float(two) - float(one)) <= 100 / 40 + 1e-6
+
+
+def test_killed_distributed_run_resumes_exactly(dist_run, tmp_path):
+    """SIGKILL of the launcher and both workers in epoch 2, then
+    ``dist_train.sh ... 2 --resume``."""
+    out = resume_after_kill(DEMO_CONFIG, dist_run[0], tmp_path, DIST_OPTIONS,
+                            launcher=[DIST_TRAIN])
+    assert 'Distributed training: True' in out

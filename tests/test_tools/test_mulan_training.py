@@ -7,7 +7,8 @@ import shutil
 import pytest
 import torch
 
-from conftest import REPO, TINY_DEMO_OPTIONS, run_tool, train_tiny
+from conftest import (REPO, TINY_DEMO_OPTIONS, resume_after_kill, run_tool,
+                      train_tiny)
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 LOSS_RANGE = {'byol': (0, 4), 'simsiam': (-0.34, 0.34), 'mocov3': (0, 20)}
@@ -50,3 +51,8 @@ def test_demo_resumes(mulan_run, tmp_path):
     assert 'Epoch(train) [3][4/4]' in proc.stdout
     state = torch.load(work_dir / 'epoch_3.pth', weights_only=False)
     assert int(state['state_dict']['target.steps']) == 12
+
+
+def test_demo_resumes_exactly_after_a_kill(mulan_run, tmp_path):
+    loss, trained, _ = mulan_run
+    resume_after_kill(demo(loss), trained, tmp_path, TINY_DEMO_OPTIONS)

@@ -137,10 +137,12 @@ def test_misspelt_component_key_is_named(tmp_path):
 def _image_folder_config(tmp_path, data_root):
     cfg = Config.fromfile(DEMO_CONFIG)
     cfg.train_dataloader.dataset = dict(
-        type='CustomDataset',
-        data_root=str(data_root),
-        with_label=False,
-        pipeline=[dict(type='LoadImageFromFile')] + cfg.train_pipeline)
+        type='SeededDataset',
+        dataset=dict(
+            type='CustomDataset',
+            data_root=str(data_root),
+            with_label=False,
+            pipeline=[dict(type='LoadImageFromFile')] + cfg.train_pipeline))
     cfg.train_dataloader.update(
         batch_size=2, num_workers=0, persistent_workers=False)
     path = tmp_path / 'image_folder.py'
@@ -154,7 +156,7 @@ def test_missing_data_root_is_named(tmp_path):
     proc = run_tool([TRAIN, config, '--work-dir', tmp_path / 'wd'],
                     check=False)
     assert proc.returncode != 0
-    assert 'train_dataloader.dataset.data_root' in proc.stdout
+    assert 'train_dataloader.dataset.dataset.data_root' in proc.stdout
     assert str(missing) in proc.stdout
 
 

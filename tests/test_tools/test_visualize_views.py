@@ -10,6 +10,7 @@ from PIL import Image
 from scipy.ndimage import map_coordinates
 
 from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, load_tool, run_tool
+from mmsiam.datasets import unwrap_seeded
 
 views_tool = load_tool('analysis_tools/visualize_views.py')
 MULAN_DEMO_CONFIG = osp.join(
@@ -21,12 +22,13 @@ GEOMETRIC = ('RandomFlip', 'RandomResizedCrop', 'RandomResizedCropWithBox')
 def _geometry_only(config):
     """``config`` whose views are only cropped and flipped (no colour)."""
     cfg = Config.fromfile(config)
-    pipeline = copy.deepcopy(cfg.train_dataloader.dataset.pipeline)
+    dataset = unwrap_seeded(cfg.train_dataloader.dataset)
+    pipeline = copy.deepcopy(dataset.pipeline)
     for step in pipeline:
         if step['type'] == 'MultiViewWithKeys':
             step['transforms'] = [[t for t in group if t['type'] in GEOMETRIC]
                                   for group in step['transforms']]
-    cfg.train_dataloader.dataset.pipeline = pipeline
+    dataset.pipeline = pipeline
     return cfg
 
 

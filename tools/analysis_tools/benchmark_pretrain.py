@@ -28,6 +28,7 @@ from mmengine.optim import build_optim_wrapper
 from torch.utils.flop_counter import FlopCounterMode
 
 import mmsiam  # noqa: F401
+from mmsiam.datasets import unwrap_seeded
 from mmsiam.registry import MODELS, TRANSFORMS
 from mmsiam.utils import register_all_modules
 
@@ -54,8 +55,9 @@ def make_batch(cfg, batch_size, image_size, seed=0):
     """Pack ``batch_size`` random images with the config's pipeline."""
     rng = np.random.default_rng(seed)
     np.random.seed(seed)
+    dataset = unwrap_seeded(cfg.train_dataloader.dataset)
     pipeline = [
-        TRANSFORMS.build(t) for t in cfg.train_dataloader.dataset.pipeline
+        TRANSFORMS.build(t) for t in dataset.pipeline
         if t['type'] != 'LoadImageFromFile'
     ]
     samples = []

@@ -177,11 +177,12 @@ def build_sampler(cfg):
     from mmcv.transforms import Compose
     from mmengine import DefaultScope
 
+    from mmsiam.datasets import unwrap_seeded
     from mmsiam.registry import DATASETS, TRANSFORMS
     from mmsiam.utils import register_all_modules
     register_all_modules()
     register_traced_transform()
-    dataset_cfg = copy.deepcopy(cfg.train_dataloader.dataset)
+    dataset_cfg = copy.deepcopy(unwrap_seeded(cfg.train_dataloader.dataset))
     pipeline = dataset_cfg.pop('pipeline')
     with DefaultScope.overwrite_default_scope('mmsiam'):
         dataset = DATASETS.build(dict(dataset_cfg, pipeline=[]))

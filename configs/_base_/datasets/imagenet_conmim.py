@@ -36,4 +36,6 @@ train_pipeline = [
     dict(type='PackInputs'),
 ]
 train_dataloader = dict(
-    batch_size=64, dataset=dict(pipeline=train_pipeline), drop_last=True)
+    batch_size=64,
+    dataset=dict(dataset=dict(pipeline=train_pipeline)),
+    drop_last=True)

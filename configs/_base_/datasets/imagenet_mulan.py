@@ -46,4 +46,6 @@ train_pipeline = [
     dict(type='PackInputs', meta_keys=['view_type']),
 ]
 train_dataloader = dict(
-    batch_size=256, dataset=dict(pipeline=train_pipeline), drop_last=True)
+    batch_size=256,
+    dataset=dict(dataset=dict(pipeline=train_pipeline)),
+    drop_last=True)

@@ -2,6 +2,8 @@
 #   data/imagenet/train/n01440764/*.JPEG ... (mmpretrain's ImageNet dataset;
 #   meta/train.txt is used when present). Method configs set the pipeline:
 #   train_pipeline = [dict(type='LoadImageFromFile'), <views>, <packing>]
+# and set it inside the SeededDataset wrapper:
+#   train_dataloader = dict(dataset=dict(dataset=dict(pipeline=...)))
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 data_preprocessor = dict(
@@ -15,7 +17,11 @@ train_dataloader = dict(
     num_workers=8,
     persistent_workers=True,
     pin_memory=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # Each sample's augmentations come from a seed of (run seed, epoch,
+    # index), so a resumed run sees the same views as an uninterrupted one.
+    sampler=dict(type='SeededSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type=dataset_type, data_root=data_root, split='train'))
+    dataset=dict(
+        type='SeededDataset',
+        dataset=dict(type=dataset_type, data_root=data_root, split='train')))
 

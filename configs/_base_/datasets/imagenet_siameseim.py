@@ -40,4 +40,4 @@ train_pipeline = [
         fixed_num_masking_patches=True),
     dict(type='PackInputs', algorithm_keys=['relative_geometry']),
 ]
-train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(dataset=dict(pipeline=train_pipeline)))

@@ -34,4 +34,4 @@ train_pipeline = [
     dict(type='PackInputs', meta_keys=['view_type']),
 ]
 train_dataloader = dict(
-    drop_last=True, dataset=dict(pipeline=train_pipeline))
+    drop_last=True, dataset=dict(dataset=dict(pipeline=train_pipeline)))

@@ -11,6 +11,8 @@ train_dataloader = dict(
     batch_size=64,
     num_workers=2,
     persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
+    # Per-sample augmentation seeds for exact resume (see imagenet_pretrain).
+    sampler=dict(type='SeededSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
-    dataset=dict(type=dataset_type, split='train'))
+    dataset=dict(
+        type='SeededDataset', dataset=dict(type=dataset_type, split='train')))
