@@ -6,7 +6,7 @@ model = dict(num_views=(2, 4, 1))
 train_dataloader = dict(
     batch_size=128,
     dataset=dict(dataset=dict(pipeline=[
-        dict(type='LoadImageFromFile'),
+        dict(type='LoadImageOrSkip'),
         dict(
             type='MultiViewWithKeys',
             num_views=[1, 1, 4, 1],

@@ -58,7 +58,7 @@ def make_batch(cfg, batch_size, image_size, seed=0):
     dataset = unwrap_seeded(cfg.train_dataloader.dataset)
     pipeline = [
         TRANSFORMS.build(t) for t in dataset.pipeline
-        if t['type'] != 'LoadImageFromFile'
+        if t['type'] not in ('LoadImageFromFile', 'LoadImageOrSkip')
     ]
     samples = []
     for _ in range(batch_size):

@@ -14,7 +14,7 @@ teacher_augmentation = [
     {{_base_.solarize}},
 ]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(type='RandomFlip', prob=0.5, direction='horizontal'),
     dict(
         type='RandomResizedCrop',

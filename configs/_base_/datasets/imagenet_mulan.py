@@ -37,7 +37,7 @@ cutout_view = global_crop + [
 ] + colour + [{{_base_.half_blur}}]
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(
         type='MultiViewWithKeys',
         num_views=[1, 1, num_local_views, 1],

@@ -1,9 +1,11 @@
 # ImageNet-1k train split for pretraining (labels unused). Layout:
 #   data/imagenet/train/n01440764/*.JPEG ... (mmpretrain's ImageNet dataset;
-#   meta/train.txt is used when present). Method configs set the pipeline:
-#   train_pipeline = [dict(type='LoadImageFromFile'), <views>, <packing>]
-# and set it inside the SeededDataset wrapper:
+#   meta/train.txt is used when present). Method configs set the pipeline
+# inside the SeededDataset wrapper:
+#   train_pipeline = [dict(type='LoadImageOrSkip'), <views>, <packing>]
 #   train_dataloader = dict(dataset=dict(dataset=dict(pipeline=...)))
+# LoadImageOrSkip skips unreadable / truncated images with a warning naming
+# them; more than max_skipped=100 in one data-loader worker stop the run.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet/'
 data_preprocessor = dict(

@@ -24,7 +24,7 @@ view_pipeline2 = view_pipeline1[:4] + [
     {{_base_.solarize}},
 ]
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(
         type='MultiViewWithKeys',
         num_views=[1, 1],
