@@ -14,6 +14,8 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Randomness of each iteration from (seed, iteration): exact resume.
     iter_seed=dict(type='IterSeedHook'),
+    # resume / load_from must fit the model (mmengine only warns).
+    strict_load=dict(type='StrictLoadCheckpointHook'),
     # Skip steps with a non-finite loss or gradient; stop after 5 in a row.
     non_finite_guard=dict(type='NonFiniteGuardHook', max_skips=5),
 )

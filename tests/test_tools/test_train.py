@@ -134,6 +134,20 @@ def test_misspelt_component_key_is_named(tmp_path):
     assert "unexpected keyword argument 'deptth'" in proc.stdout
 
 
+def test_checkpoint_of_another_model_is_refused(conmim_run, tmp_path):
+    """--resume (and load_from) with a ConMIM checkpoint in the SiameseIM
+    config: mmengine would load what fits and warn; this names the keys."""
+    ckpt = conmim_run[0] / 'epoch_2.pth'
+    proc = run_tool([TRAIN, DEMO_CONFIG, '--work-dir', tmp_path / 'wd',
+                     '--resume', ckpt, '--cfg-options'] + TINY_DEMO_OPTIONS,
+                    check=False)
+    assert proc.returncode != 0
+    assert f'{ckpt} does not fit SiameseIM of this config: missing: ' \
+        in proc.stdout
+    assert 'unexpected: ' in proc.stdout
+    assert not list((tmp_path / 'wd').glob('*.pth'))
+
+
 def _image_folder_config(tmp_path, data_root):
     cfg = Config.fromfile(DEMO_CONFIG)
     cfg.train_dataloader.dataset = dict(

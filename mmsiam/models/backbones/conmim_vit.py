@@ -6,7 +6,8 @@ from torch import Tensor
 
 from mmsiam.registry import MODELS
 
-from ..utils import beit_init, is_pretrained_init, trunc_normal_one_std_
+from ..utils import (beit_init, check_mask_grid, is_pretrained_init,
+                     trunc_normal_one_std_)
 
 
 @MODELS.register_module()
@@ -69,4 +70,6 @@ class ConMIMViT(BEiTPretrainViT):
         self.rescale_init_weight()
 
     def forward(self, x: Tensor, mask: Optional[Tensor] = None):
+        if mask is not None:
+            check_mask_grid(mask, self.patch_resolution, type(self).__name__)
         return super().forward(x, mask)

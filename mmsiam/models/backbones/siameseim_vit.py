@@ -6,7 +6,7 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import (is_pretrained_init, sincos_2d,
+from ..utils import (check_mask_grid, is_pretrained_init, sincos_2d,
                      xavier_linear_unit_norm)
 
 
@@ -76,6 +76,7 @@ class SiameseIMViT(VisionTransformer):
         """
         tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:]
         if mask is not None:
+            check_mask_grid(mask, self.patch_resolution, type(self).__name__)
             visible = ~mask.flatten(1)
             counts = visible.sum(1)
             if not bool((counts == counts[0]).all()):

@@ -4,6 +4,7 @@ from .momentum_target import MomentumTarget, cosine_momentum
 from .pos_embed import (interpolate_pos_embed_dino, relative_patch_centres,
                         sincos_1d, sincos_2d, sincos_2d_relative)
 from .layer_norm_2d import LayerNorm2d
+from .mask_grid import check_mask_grid
 from .pretrained_loading import StrictPretrainedMixin, load_backbone_checkpoint
 from .token_batch_norm import TokenBatchNorm
 from .transformer_blocks import transformer_blocks
@@ -19,5 +20,6 @@ __all__ = [
     'RelPosAttention', 'window_partition', 'window_unpartition',
     'load_backbone_checkpoint', 'StrictPretrainedMixin',
     'xavier_linear_unit_norm', 'beit_init', 'trunc_normal_one_std_',
-    'stack_field', 'interpolate_pos_embed_dino', 'global_feature'
+    'stack_field', 'interpolate_pos_embed_dino', 'global_feature',
+    'check_mask_grid'
 ]
