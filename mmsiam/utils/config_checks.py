@@ -68,6 +68,43 @@ def _must_exist(path: str, key: str, expected: str) -> None:
             f'in the config or with --cfg-options {key.split("[")[0]}=...')
 
 
+def _image_folder(dataset: dict, root: str) -> str:
+    """Where a classification dataset's image list is relative to: its
+    ``data_prefix`` (or ``data_prefix.img_path``), else ImageNet's split
+    folder."""
+    prefix = dataset.get('data_prefix') or ''
+    if isinstance(prefix, dict):
+        prefix = prefix.get('img_path') or ''
+    return osp.join(root, prefix or dataset.get('split') or '')
+
+
+def check_image_list(path: str, image_folder: str, key: str,
+                     num_checked: int = 5) -> None:
+    """Check an mmpretrain image-list annotation file (``<image path>
+    [<integer label>]`` per line): it has entries, every label is an
+    integer, and its first ``num_checked`` images exist in
+    ``image_folder``."""
+    with open(path) as f:
+        lines = [(i, line.strip()) for i, line in enumerate(f, 1)
+                 if line.strip()]
+    if not lines:
+        raise ValueError(f'{key}: "{path}" lists no images; expected lines '
+                         '"<image path> <integer label>"')
+    for number, line in lines:
+        parts = line.rsplit(' ', 1)
+        if len(parts) == 2 and not parts[1].lstrip('-').isdigit():
+            raise ValueError(
+                f'{key}: line {number} of "{path}" is "{line[:80]}"; '
+                'expected "<image path> <integer label>"')
+    for number, line in lines[:num_checked]:
+        image = line.rsplit(' ', 1)[0] if ' ' in line else line
+        if not osp.isfile(osp.join(image_folder, image)):
+            raise FileNotFoundError(
+                f'{key}: line {number} of "{path}" names "{image}", which '
+                f'is not in "{image_folder}"; expected the image list of '
+                'that folder (another split, or a wrong data_prefix?)')
+
+
 def check_dataset_paths(cfg: Config, keys: Iterable[str] = DATALOADER_KEYS):
     """Check ``data_root``, ``ann_file`` and ``data_prefix`` of datasets.
 
@@ -88,6 +125,15 @@ def check_dataset_paths(cfg: Config, keys: Iterable[str] = DATALOADER_KEYS):
                 _must_exist(
                     osp.join(root, ann_file), f'{where}.ann_file',
                     'the annotation file (relative to data_root)')
+            elif not ann_file and dataset.get('split') and root:
+                # mmpretrain's ImageNet reads meta/<split>.txt if present.
+                ann_file = osp.join('meta', f'{dataset["split"]}.txt')
+                if not osp.isfile(osp.join(root, ann_file)):
+                    ann_file = ''
+            if ann_file.endswith('.txt') and '://' not in ann_file + root:
+                check_image_list(
+                    osp.join(root, ann_file), _image_folder(dataset, root),
+                    f'{where}.ann_file')
             prefix = dataset.get('data_prefix')
             prefixes = prefix.items() if isinstance(prefix, dict) else [
                 ('', prefix)

@@ -61,3 +61,33 @@ def test_data_prefix_and_metric_ann_file(tmp_path):
         type='CocoMetric', ann_file=str(tmp_path / 'instances.json')))
     with pytest.raises(FileNotFoundError, match='test_evaluator.ann_file'):
         check_config(metric, phase='test')
+
+
+def _imagenet_like(root, lines):
+    (root / 'train' / 'n01').mkdir(parents=True)
+    (root / 'train' / 'n01' / 'a.JPEG').write_bytes(b'x')
+    (root / 'meta').mkdir()
+    (root / 'meta' / 'train.txt').write_text(lines)
+    return _cfg(train_dataloader=dict(dataset=dict(
+        type='SeededDataset',
+        dataset=dict(type='ImageNet', data_root=str(root), split='train'))))
+
+
+def test_image_list_of_the_folder_passes(tmp_path):
+    check_config(_imagenet_like(tmp_path, 'n01/a.JPEG 0\n'))
+
+
+@pytest.mark.parametrize('lines, error, message', [
+    ('\n', ValueError, r'lists no images; expected lines'),
+    ('n01/a.JPEG zero\n', ValueError,
+     r'line 1 of .*train\.txt" is "n01/a\.JPEG zero"; expected "<image '
+     r'path> <integer label>"'),
+    ('ILSVRC2012_val_00000001.JPEG 65\n', FileNotFoundError,
+     r'line 1 of .*train\.txt" names "ILSVRC2012_val_00000001\.JPEG", which '
+     r'is not in ".*train"; expected the image list of that folder'),
+])
+def test_wrong_image_list_is_named(tmp_path, lines, error, message):
+    cfg = _imagenet_like(tmp_path, lines)
+    with pytest.raises(error, match=message) as err:
+        check_config(cfg)
+    assert 'train_dataloader.dataset.dataset.ann_file' in str(err.value)
