@@ -13,6 +13,8 @@ _base_ = [
 ]
 
 train_dataloader = dict(batch_size=128)
+# With the kNN monitor: val_cfg = dict(feature='avg')  (the linear probe's
+# average-pooled feature)
 
 optim_wrapper = dict(
     optimizer=dict(lr=6.25e-5 * 4096 / 256, betas=(0.9, 0.95)),
