@@ -12,7 +12,8 @@ from mmengine.config import Config, DictAction
 import mmsiam  # noqa: F401  (weights_only allow-list for checkpoints)
 from mmsiam.utils import (check_config, default_work_dir, exit_distributed,
                           prepare_distributed_env, register_all_modules)
-from mmsiam.utils.checkpoint_loading import latest_checkpoint
+from mmsiam.utils.checkpoint_loading import (latest_checkpoint,
+                                             read_last_checkpoint)
 
 
 def parse_args(argv=None):
@@ -129,10 +130,9 @@ def report_outputs(runner):
     """Print where the run's checkpoint and log are."""
     if runner.rank != 0:
         return
-    last = osp.join(runner.work_dir, 'last_checkpoint')
-    if osp.isfile(last):
-        with open(last) as f:
-            print(f'Checkpoint: {f.read().strip()}')
+    last = read_last_checkpoint(runner.work_dir)
+    if last:
+        print(f'Checkpoint: {last}')
     print(f'Log: {osp.join(runner.log_dir, runner.timestamp + ".log")}')
     print(f'Work dir: {runner.work_dir}')
 

@@ -21,7 +21,8 @@ from mmengine.runner.checkpoint import CheckpointLoader
 
 __all__ = [
     'CorruptCheckpointError', 'load_checkpoint_file', 'is_complete_checkpoint',
-    'use_safe_local_checkpoint_loader', 'latest_checkpoint'
+    'use_safe_local_checkpoint_loader', 'read_last_checkpoint',
+    'latest_checkpoint'
 ]
 
 
@@ -124,6 +125,16 @@ def use_safe_local_checkpoint_loader() -> None:
         prefixes='', loader=_mmengine_local_loader, force=True)
 
 
+def read_last_checkpoint(work_dir: str) -> str:
+    """The path that mmengine's ``CheckpointHook`` wrote to
+    ``work_dir/last_checkpoint``, or '' if there is none."""
+    pointer = osp.join(work_dir, 'last_checkpoint')
+    if not osp.isfile(pointer):
+        return ''
+    with open(pointer) as f:
+        return f.read().strip()
+
+
 def latest_checkpoint(work_dir: str) -> Optional[str]:
     """The checkpoint to resume a run in ``work_dir`` from.
 
@@ -138,10 +149,7 @@ def latest_checkpoint(work_dir: str) -> Optional[str]:
     found = sorted(glob.glob(osp.join(work_dir, '*.pth')),
                    key=osp.getmtime, reverse=True)
     pointer = osp.join(work_dir, 'last_checkpoint')
-    latest = ''
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            latest = f.read().strip()
+    latest = read_last_checkpoint(work_dir)
     if not latest and not found:
         return None
     if latest and osp.isfile(latest) and is_complete_checkpoint(latest):

@@ -1,5 +1,4 @@
 import functools
-import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
 import torch
@@ -9,6 +8,7 @@ from mmengine.optim import OptimWrapperDict
 from torch.nn.modules.batchnorm import _NormBase
 
 from mmsiam.registry import HOOKS
+from mmsiam.utils.checkpoint_loading import read_last_checkpoint
 
 from ..runner_model import runner_model
 
@@ -156,17 +156,9 @@ class NonFiniteGuardHook(Hook):
         runner.message_hub.update_scalar('train/skipped_steps',
                                          self.total_skips)
         if self.consecutive_skips > self.max_skips:
+            last = read_last_checkpoint(runner.work_dir) or 'none'
             raise NonFiniteTrainingError(
                 f'{message}. Stopping: the weights are those of the last '
-                'finite step; the last checkpoint is '
-                f'{last_checkpoint(runner)}. Lower the learning rate or check '
-                'the data, then resume.')
+                f'finite step; the last checkpoint is {last}. Lower the '
+                'learning rate or check the data, then resume.')
 
-
-def last_checkpoint(runner) -> str:
-    """The run's newest checkpoint, or 'none' before the first."""
-    pointer = osp.join(runner.work_dir, 'last_checkpoint')
-    if osp.isfile(pointer):
-        with open(pointer) as f:
-            return f.read().strip() or 'none'
-    return 'none'
