@@ -49,9 +49,10 @@ def load_official_state_dict(path: str) -> Dict[str, torch.Tensor]:
     if isinstance(ckpt, dict) and all(
             isinstance(v, torch.Tensor) for v in ckpt.values()):
         return ckpt
+    found = sorted(ckpt)[:10] if isinstance(ckpt, dict) else type(ckpt)
     raise KeyError(f'{path}: expected a state dict, or a dict with a '
                    f'"model", "module" or "state_dict" entry; found keys '
-                   f'{sorted(ckpt)[:10] if isinstance(ckpt, dict) else type(ckpt)}')
+                   f'{found}')
 
 
 def save_converted(state_dict: Dict[str, torch.Tensor], meta: dict,

@@ -11,6 +11,10 @@ from typing import Iterable, Iterator, Tuple
 
 from mmengine.config import Config, ConfigDict
 
+from .component_keys import check_component_keys
+from .config_errors import ConfigKeyError
+from .image_size_checks import check_image_sizes
+
 # Top-level keys that mmengine's Runner (and tools/train.py) read.
 RUNNER_KEYS = (
     'model', 'work_dir', 'train_dataloader', 'val_dataloader',
@@ -24,13 +28,6 @@ RUNNER_KEYS = (
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 EVALUATOR_KEYS = ('val_evaluator', 'test_evaluator')
-
-
-class ConfigKeyError(KeyError):
-    """A config key is misspelt; the message names it and the fix."""
-
-    def __str__(self):
-        return self.args[0]
 
 
 def check_runner_keys(cfg: Config) -> None:
@@ -59,6 +56,16 @@ def _datasets(cfg: dict, where: str) -> Iterator[Tuple[str, dict]]:
     for i, item in enumerate(cfg.get('datasets') or []):
         if isinstance(item, dict):
             yield from _datasets(item, f'{where}.datasets[{i}]')
+
+
+def _loader_datasets(cfg: Config,
+                     keys: Iterable[str]) -> Iterator[Tuple[str, dict]]:
+    """Yield ``(key path, dataset cfg)`` of the loaders named by ``keys``."""
+    for loader_key in keys:
+        loader = cfg.get(loader_key)
+        if isinstance(loader, dict) and isinstance(loader.get('dataset'),
+                                                   dict):
+            yield from _datasets(loader['dataset'], f'{loader_key}.dataset')
 
 
 def _must_exist(path: str, key: str, expected: str) -> None:
@@ -110,40 +117,34 @@ def check_dataset_paths(cfg: Config, keys: Iterable[str] = DATALOADER_KEYS):
 
     Only local paths are checked (no ``scheme://`` back-ends).
     """
-    for loader_key in keys:
-        loader = cfg.get(loader_key)
-        if not isinstance(loader, dict) or not isinstance(
-                loader.get('dataset'), dict):
-            continue
-        for where, dataset in _datasets(loader['dataset'],
-                                        f'{loader_key}.dataset'):
-            root = dataset.get('data_root') or ''
-            if root and '://' not in root:
-                _must_exist(root, f'{where}.data_root', 'the dataset folder')
-            ann_file = dataset.get('ann_file') or ''
-            if ann_file and '://' not in ann_file + root:
+    for where, dataset in _loader_datasets(cfg, keys):
+        root = dataset.get('data_root') or ''
+        if root and '://' not in root:
+            _must_exist(root, f'{where}.data_root', 'the dataset folder')
+        ann_file = dataset.get('ann_file') or ''
+        if ann_file and '://' not in ann_file + root:
+            _must_exist(
+                osp.join(root, ann_file), f'{where}.ann_file',
+                'the annotation file (relative to data_root)')
+        elif not ann_file and dataset.get('split') and root:
+            # mmpretrain's ImageNet reads meta/<split>.txt if present.
+            ann_file = osp.join('meta', f'{dataset["split"]}.txt')
+            if not osp.isfile(osp.join(root, ann_file)):
+                ann_file = ''
+        if ann_file.endswith('.txt') and '://' not in ann_file + root:
+            check_image_list(
+                osp.join(root, ann_file), _image_folder(dataset, root),
+                f'{where}.ann_file')
+        prefix = dataset.get('data_prefix')
+        prefixes = prefix.items() if isinstance(prefix, dict) else [
+            ('', prefix)
+        ] if isinstance(prefix, str) else []
+        for name, value in prefixes:
+            if value and '://' not in value + root:
+                sub = f'.{name}' if name else ''
                 _must_exist(
-                    osp.join(root, ann_file), f'{where}.ann_file',
-                    'the annotation file (relative to data_root)')
-            elif not ann_file and dataset.get('split') and root:
-                # mmpretrain's ImageNet reads meta/<split>.txt if present.
-                ann_file = osp.join('meta', f'{dataset["split"]}.txt')
-                if not osp.isfile(osp.join(root, ann_file)):
-                    ann_file = ''
-            if ann_file.endswith('.txt') and '://' not in ann_file + root:
-                check_image_list(
-                    osp.join(root, ann_file), _image_folder(dataset, root),
-                    f'{where}.ann_file')
-            prefix = dataset.get('data_prefix')
-            prefixes = prefix.items() if isinstance(prefix, dict) else [
-                ('', prefix)
-            ] if isinstance(prefix, str) else []
-            for name, value in prefixes:
-                if value and '://' not in value + root:
-                    sub = f'.{name}' if name else ''
-                    _must_exist(
-                        osp.join(root, value), f'{where}.data_prefix{sub}',
-                        'an image/annotation folder (relative to data_root)')
+                    osp.join(root, value), f'{where}.data_prefix{sub}',
+                    'an image/annotation folder (relative to data_root)')
 
 
 def check_evaluator_files(cfg: Config, keys: Iterable[str] = EVALUATOR_KEYS):
@@ -162,9 +163,12 @@ def check_evaluator_files(cfg: Config, keys: Iterable[str] = EVALUATOR_KEYS):
 def check_config(cfg: Config, phase: str = 'train') -> None:
     """Run every check that applies to ``phase`` ('train' or 'test')."""
     check_runner_keys(cfg)
-    if phase == 'train':  # the runner builds the test loader only in test()
-        check_dataset_paths(cfg, ['train_dataloader', 'val_dataloader'])
-        check_evaluator_files(cfg, ['val_evaluator'])
-    else:
-        check_dataset_paths(cfg, ['test_dataloader'])
-        check_evaluator_files(cfg, ['test_evaluator'])
+    check_component_keys(cfg)
+    # The runner builds the test loader only in test().
+    loaders = (['train_dataloader', 'val_dataloader']
+               if phase == 'train' else ['test_dataloader'])
+    check_dataset_paths(cfg, loaders)
+    check_evaluator_files(
+        cfg, ['val_evaluator' if phase == 'train' else 'test_evaluator'])
+    for where, dataset in _loader_datasets(cfg, loaders):
+        check_image_sizes(dataset, where, cfg.get('default_scope'))

@@ -8,6 +8,7 @@ from mmengine.config import Config
 
 from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
 from mmsiam.registry import MODELS
+from mmsiam.utils.component_keys import check_component_keys
 from mmsiam.utils import register_all_modules
 
 CONFIGS = sorted(
@@ -27,6 +28,7 @@ def test_config_parses(path):
 def test_model_builds(path):
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(path)
+    check_component_keys(cfg)  # every key of an mmsiam component is known
     # Feature-extraction configs (few-shot) name only their backbone.
     model_cfg = cfg.model if 'model' in cfg else cfg.backbone
     with DefaultScope.overwrite_default_scope(cfg.default_scope):

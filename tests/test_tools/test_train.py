@@ -128,10 +128,12 @@ def test_fresh_run_never_overwrites_checkpoints(demo_run):
 def test_misspelt_component_key_is_named(tmp_path):
     proc = run_tool([
         TRAIN, DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options',
-        'model.backbone.deptth=18'
+        'model.backbone.drop_path_rat=0.1'
     ], check=False)
     assert proc.returncode != 0
-    assert "unexpected keyword argument 'deptth'" in proc.stdout
+    assert ('model.backbone: SiameseIMViT has no argument "drop_path_rat"; '
+            'did you mean "drop_path_rate"?') in proc.stdout
+    assert not list(tmp_path.glob('*/*.log'))  # stopped before the runner
 
 
 def test_checkpoint_of_another_model_is_refused(conmim_run, tmp_path):

@@ -91,3 +91,52 @@ def test_wrong_image_list_is_named(tmp_path, lines, error, message):
     with pytest.raises(error, match=message) as err:
         check_config(cfg)
     assert 'train_dataloader.dataset.dataset.ann_file' in str(err.value)
+
+
+def _image_folder(root, sizes):
+    """A CustomDataset folder of images of the given (height, width)."""
+    from PIL import Image
+    root.mkdir()
+    for i, (height, width) in enumerate(sizes):
+        Image.new('RGB', (width, height)).save(root / f'{i}.png')
+    return root
+
+
+def _crop_config(data_root, *crop_pipeline):
+    return _cfg(
+        default_scope='mmsiam',
+        train_dataloader=dict(dataset=dict(
+            type='SeededDataset',
+            dataset=dict(
+                type='CustomDataset', data_root=str(data_root),
+                with_label=False,
+                pipeline=[dict(type='LoadImageOrSkip'), *crop_pipeline]))))
+
+
+@pytest.mark.parametrize('crop, message', [
+    (dict(type='RandomCrop', crop_size=32), r'needs images of at least '
+     r'32x32 \(height x width\); 1 of 3 images are smaller: .*1\.png '
+     r'\(20x50\)\.'),
+    # mmcv's CenterCrop takes (width, height).
+    (dict(type='CenterCrop', crop_size=(45, 10)), r'needs images of at '
+     r'least 10x45 \(height x width\); 2 of 3 images are smaller: '
+     r'.*0\.png \(40x40\), .*2\.png \(40x40\)\.'),
+])
+def test_image_too_small_for_the_crop_is_named(tmp_path, crop, message):
+    root = _image_folder(tmp_path / 'images', [(40, 40), (20, 50), (40, 40)])
+    with pytest.raises(ValueError, match=message) as err:
+        check_config(_crop_config(root, crop))
+    assert str(err.value).startswith(
+        f'train_dataloader.dataset.dataset.pipeline[1]: {crop["type"]} with '
+        f'crop_size={crop["crop_size"]}')
+
+
+@pytest.mark.parametrize('pipeline', [
+    [dict(type='ResizeEdge', scale=64),
+     dict(type='CenterCrop', crop_size=32)],
+    [dict(type='RandomCrop', crop_size=32, pad_if_needed=True)],
+    [dict(type='RandomResizedCrop', scale=224)],
+])
+def test_crops_that_resize_or_pad_take_any_image(tmp_path, pipeline):
+    root = _image_folder(tmp_path / 'images', [(40, 40), (20, 50)])
+    check_config(_crop_config(root, *pipeline))
