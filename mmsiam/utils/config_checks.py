@@ -6,6 +6,7 @@ in a dataloader worker). :func:`check_config` runs before the runner is
 built and names the offending key and path instead.
 """
 import difflib
+import os
 import os.path as osp
 from typing import Iterable, Iterator, Tuple
 
@@ -68,10 +69,13 @@ def _loader_datasets(cfg: Config,
             yield from _datasets(loader['dataset'], f'{loader_key}.dataset')
 
 
-def _must_exist(path: str, key: str, expected: str) -> None:
-    if not osp.exists(path):
+def _check_path(path: str, key: str, expected: str) -> None:
+    """``path`` exists and, if it is a folder, is not empty."""
+    problem = ('does not exist' if not osp.exists(path) else 'is empty'
+               if osp.isdir(path) and not os.listdir(path) else None)
+    if problem:
         raise FileNotFoundError(
-            f'{key}: "{path}" does not exist; expected {expected}. Set it '
+            f'{key}: "{path}" {problem}; expected {expected}. Set it '
             f'in the config or with --cfg-options {key.split("[")[0]}=...')
 
 
@@ -120,17 +124,23 @@ def check_dataset_paths(cfg: Config, keys: Iterable[str] = DATALOADER_KEYS):
     for where, dataset in _loader_datasets(cfg, keys):
         root = dataset.get('data_root') or ''
         if root and '://' not in root:
-            _must_exist(root, f'{where}.data_root', 'the dataset folder')
+            _check_path(root, f'{where}.data_root', 'the dataset folder')
         ann_file = dataset.get('ann_file') or ''
         if ann_file and '://' not in ann_file + root:
-            _must_exist(
+            _check_path(
                 osp.join(root, ann_file), f'{where}.ann_file',
                 'the annotation file (relative to data_root)')
         elif not ann_file and dataset.get('split') and root:
-            # mmpretrain's ImageNet reads meta/<split>.txt if present.
-            ann_file = osp.join('meta', f'{dataset["split"]}.txt')
+            # mmpretrain's ImageNet reads meta/<split>.txt if present, else
+            # the class folders of <split>/.
+            split = dataset['split']
+            ann_file = osp.join('meta', f'{split}.txt')
             if not osp.isfile(osp.join(root, ann_file)):
                 ann_file = ''
+                _check_path(
+                    osp.join(root, split), f'{where}.data_root',
+                    f'a data root holding the "{split}" image folder '
+                    f'(or meta/{split}.txt) of split="{split}"')
         if ann_file.endswith('.txt') and '://' not in ann_file + root:
             check_image_list(
                 osp.join(root, ann_file), _image_folder(dataset, root),
@@ -142,7 +152,7 @@ def check_dataset_paths(cfg: Config, keys: Iterable[str] = DATALOADER_KEYS):
         for name, value in prefixes:
             if value and '://' not in value + root:
                 sub = f'.{name}' if name else ''
-                _must_exist(
+                _check_path(
                     osp.join(root, value), f'{where}.data_prefix{sub}',
                     'an image/annotation folder (relative to data_root)')
 
@@ -156,7 +166,7 @@ def check_evaluator_files(cfg: Config, keys: Iterable[str] = EVALUATOR_KEYS):
             if isinstance(metric, (dict, ConfigDict)) and metric.get(
                     'ann_file') and '://' not in metric['ann_file']:
                 where = f'{key}[{i}]' if len(metrics) > 1 else key
-                _must_exist(metric['ann_file'], f'{where}.ann_file',
+                _check_path(metric['ann_file'], f'{where}.ann_file',
                             'the annotation file the metric evaluates with')
 
 

@@ -34,7 +34,30 @@ def test_missing_data_root_names_key_and_path(tmp_path):
     assert missing in str(err.value)
 
 
+@pytest.mark.parametrize('make_folders, message', [
+    ([], r'data_root: ".*data" is empty; expected the dataset folder'),
+    (['val'], r'data_root: ".*data/train" does not exist; expected a data '
+     r'root holding the "train" image folder \(or meta/train\.txt\) of '
+     r'split="train"'),
+    (['train'], r'data_root: ".*data/train" is empty; expected a data root '
+     r'holding the "train" image folder'),
+])
+def test_empty_data_root_or_split_folder_is_named(tmp_path, make_folders,
+                                                  message):
+    root = tmp_path / 'data'
+    root.mkdir()
+    for folder in make_folders:
+        (root / folder).mkdir()
+    cfg = _cfg(train_dataloader=dict(
+        dataset=dict(type='ImageNet', data_root=str(root), split='train')))
+    with pytest.raises(FileNotFoundError,
+                       match=r'^train_dataloader\.dataset\.' + message):
+        check_config(cfg)
+
+
 def test_wrapped_dataset_ann_file_is_checked(tmp_path):
+    (tmp_path / 'annotations').mkdir()
+    (tmp_path / 'annotations' / 'lvis_v1_train.json').write_text('{}')
     cfg = _cfg(val_dataloader=dict(dataset=dict(
         type='ClassBalancedDataset',
         dataset=dict(
@@ -49,6 +72,7 @@ def test_wrapped_dataset_ann_file_is_checked(tmp_path):
 
 def test_data_prefix_and_metric_ann_file(tmp_path):
     (tmp_path / 'images').mkdir()
+    (tmp_path / 'images' / 'a.jpg').write_bytes(b'x')
     ok = _cfg(test_dataloader=dict(dataset=dict(
         data_root=str(tmp_path), data_prefix=dict(img_path='images'))))
     check_config(ok, phase='test')
