@@ -1,6 +1,6 @@
 """Unknown keys of mmsiam components, named before anything is built.
 
-A misspelt key of a component dict (``model.backbone.mask_ratoi``) is
+A misspelt key of a component dict (``model.backbone.drop_path_rat``) is
 otherwise a ``TypeError`` raised deep inside a constructor, naming neither
 the config path nor what the component takes. :func:`check_component_keys`
 walks the config, finds every dict whose ``type`` is an mmsiam class and
