@@ -1,5 +1,5 @@
-# mmengine does not import parent registries lazily: importing mmpretrain.models
-# here registers its models for the mmsiam scope.
+# mmengine does not import parent registries lazily: importing
+# mmpretrain.models here registers its models for the mmsiam scope.
 import mmpretrain.models  # noqa: F401
 
 from .algorithms import *  # noqa: F401,F403

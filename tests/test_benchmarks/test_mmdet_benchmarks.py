@@ -91,7 +91,8 @@ def test_config_is_the_published_vitdet_recipe():
     assert cfg.train_cfg.max_iters == 184375
     assert cfg.model.neck.in_channels == [192, 384, 768, 768]
     lvis = Config.fromfile(osp.join(
-        BENCHMARKS, 'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_lvis-v1.py'))
+        BENCHMARKS,
+        'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_lvis-v1.py'))
     assert lvis.model.roi_head.bbox_head.num_classes == 1203
     assert lvis.train_dataloader.dataset.oversample_thr == 1e-3
 

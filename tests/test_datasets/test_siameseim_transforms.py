@@ -1,4 +1,5 @@
-"""SiameseIM views: crop/flip bookkeeping, relative geometry, masks, packing."""
+"""SiameseIM views: crop/flip bookkeeping, relative geometry, masks and
+packing."""
 import numpy as np
 import pytest
 import torch

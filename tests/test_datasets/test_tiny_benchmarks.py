@@ -112,7 +112,8 @@ def test_lvis_layout_with_mmdet_and_lvis_metric(tiny_benchmarks, tmp_path):
 def test_ade20k_layout_with_mmseg(tiny_benchmarks, tmp_path):
     root = tiny_benchmarks / 'ade' / 'ADEChallengeData2016'
     dataset = _build_dataset(
-        tmp_path, 'mmseg', 'mmseg::_base_/datasets/ade20k.py', data_root=str(root))
+        tmp_path, 'mmseg', 'mmseg::_base_/datasets/ade20k.py',
+        data_root=str(root))
     assert len(dataset) == 3
     sample = dataset[0]
     labels = sample['data_samples'].gt_sem_seg.data

@@ -78,9 +78,10 @@ def extract(state_dict, branch):
         for k, v in state_dict.items() if k.startswith(prefix)
     }
     if not weights:
+        parts = sorted({k.split('.')[0] for k in state_dict})
         raise KeyError(
             f'the checkpoint has no {branch} branch (no "{prefix}*" keys); '
-            f'its top-level parts are {sorted({k.split(".")[0] for k in state_dict})}')
+            f'its top-level parts are {parts}')
     if branch == 'target':
         online = {k for k in state_dict if k.startswith('backbone.')}
         missing = sorted(online - set(weights))

@@ -15,11 +15,12 @@
 
 Key mapping (official -> mmsiam):
 
-    patch_embed.proj / cls_token / pos_embed -> backbone.patch_embed.projection
-                                                / backbone.cls_token / .pos_embed
+    patch_embed.proj / cls_token / pos_embed
+        -> backbone.patch_embed.projection / backbone.cls_token / .pos_embed
     blocks.i.{norm1,norm2,attn,mlp.fc1,mlp.fc2}
         -> backbone.layers.i.{ln1,ln2,attn,ffn.layers.0.0,ffn.layers.1}
-    decoder_embed, projector_decoder_blocks.k -> neck.decoder_embed, neck.blocks.k
+    decoder_embed, projector_decoder_blocks.k
+        -> neck.decoder_embed, neck.blocks.k
     predictor_decoder_blocks.k, mask_token, decoder_pos_embed, decoder_pos_mlp,
         decoder_pred -> head.blocks.k, head.mask_token, head.decoder_pos_embed,
                         head.pos_mlp, head.pred

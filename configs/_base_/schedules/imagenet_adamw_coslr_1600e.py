@@ -4,7 +4,8 @@
 optim_wrapper = dict(
     type='AmpOptimWrapper',
     loss_scale='dynamic',
-    optimizer=dict(type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
+    optimizer=dict(
+        type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
     clip_grad=dict(max_norm=1.0))
 
 param_scheduler = [
