@@ -19,6 +19,8 @@ train_dataloader = dict(batch_size=64)
 
 optim_wrapper = dict(
     type='AmpOptimWrapper',
+    # frozen modules (the teacher) logged in one line
+    constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',
     optimizer=dict(
         type='AdamW', lr=7.5e-4, betas=(0.9, 0.98), eps=1e-8,

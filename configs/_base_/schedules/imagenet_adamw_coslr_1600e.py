@@ -3,6 +3,8 @@
 # (from their base lr and total batch), betas and paramwise options.
 optim_wrapper = dict(
     type='AmpOptimWrapper',
+    # frozen modules (the target branch) logged in one line
+    constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',
     optimizer=dict(
         type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),

@@ -7,6 +7,8 @@ _base_ = 'warmup10_coslr_200e.py'
 
 optim_wrapper = dict(
     type='AmpOptimWrapper',
+    # frozen modules (the target branch) logged in one line
+    constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',
     optimizer=dict(type='AdamW', lr=1.2e-3, betas=(0.9, 0.98),
                    weight_decay=0.1),

@@ -7,6 +7,8 @@ _base_ = 'warmup10_coslr_200e.py'
 
 optim_wrapper = dict(
     type='AmpOptimWrapper',
+    # frozen modules (the target branch) logged in one line
+    constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',
     optimizer=dict(type='LARS', lr=1.6, momentum=0.9, weight_decay=1.5e-6),
     paramwise_cfg=dict(

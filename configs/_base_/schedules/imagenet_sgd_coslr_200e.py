@@ -6,6 +6,8 @@
 lr = 0.1
 optim_wrapper = dict(
     type='AmpOptimWrapper',
+    # frozen modules (the target branch) logged in one line
+    constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',
     optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4),
     paramwise_cfg=dict(custom_keys={'predictors': dict(fix_lr=True)}))

@@ -24,6 +24,8 @@ model = dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')))
 
 optim_wrapper = dict(
+    # the frozen encoder logged in one line
+    constructor='mmsiam.FrozenSummaryOptimWrapperConstructor',
     paramwise_cfg=dict(custom_keys={'bias': dict(lars_exclude=True)}))
 
 # Bicubic crops for training and evaluation, as published.
