@@ -1,5 +1,6 @@
 # mmengine does not import parent registries lazily: importing
-# mmpretrain.engine here registers its hooks, optimizers and constructors for the mmsiam scope.
+# mmpretrain.engine here registers its hooks, optimizers and constructors
+# for the mmsiam scope.
 import mmpretrain.engine  # noqa: F401
 
 from .hooks import *  # noqa: F401,F403
