@@ -10,6 +10,7 @@ import sys
 from mmengine.config import Config, DictAction
 
 import mmsiam  # noqa: F401  (weights_only allow-list for checkpoints)
+from mmsiam.engine.runner import knn_summary
 from mmsiam.utils import (check_config, default_work_dir, exit_distributed,
                           prepare_distributed_env, register_all_modules)
 from mmsiam.utils.checkpoint_loading import (latest_checkpoint,
@@ -127,9 +128,13 @@ def refuse_to_overwrite(cfg):
 
 
 def report_outputs(runner):
-    """Print where the run's checkpoint and log are."""
+    """Print the kNN monitor's summary and where the run's checkpoint and
+    log are."""
     if runner.rank != 0:
         return
+    summary = knn_summary(runner.message_hub)
+    if summary:
+        print(summary)
     last = read_last_checkpoint(runner.work_dir)
     if last:
         print(f'Checkpoint: {last}')

@@ -3,12 +3,15 @@ class-balanced subset and KNNValLoop in a real Runner."""
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.runner import Runner
 from torch import nn
 
 from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
 from mmsiam.datasets import ClassBalancedSubset
+from mmsiam.engine.runner import knn_summary
+from mmsiam.engine.runner.knn_val_loop import pooled_pixels
 from mmsiam.evaluation import KNNAccuracy, weighted_knn_scores
 from mmsiam.models.utils import global_feature
 
@@ -176,6 +179,55 @@ def test_knn_val_loop_in_a_runner(config, branch, feature, tmp_path):
         bank_dataset[i]['data_samples'].gt_label.item()
         for i in range(len(bank_dataset))
     ]
+
+
+def _pixels_and_labels(runner, dataset):
+    """Model inputs pooled to 32 x 32 and labels, sample by sample."""
+    features, labels = [], []
+    for i in range(len(dataset)):
+        sample = dataset[i]
+        data = runner.model.data_preprocessor(
+            dict(inputs=sample['inputs'][None],
+                 data_samples=[sample['data_samples']]), False)
+        features.append(
+            F.adaptive_avg_pool2d(data['inputs'], 32).flatten(1))
+        labels.append(sample['data_samples'].gt_label.item())
+    return torch.cat(features), torch.tensor(labels)
+
+
+def test_pooled_pixels_keeps_small_inputs():
+    images = torch.randn(2, 3, 8, 6)
+    assert torch.equal(pooled_pixels(images, 32), images.flatten(1))
+    assert pooled_pixels(torch.randn(2, 3, 64, 48), 32).shape == (2, 3 * 32
+                                                                   * 32)
+    assert pooled_pixels(torch.randn(2, 3, 64, 20), 32).shape == (2, 3 * 32
+                                                                   * 20)
+
+
+def test_raw_pixel_reference_and_summary(tmp_path):
+    runner = _runner(MULAN_DEMO_CONFIG, tmp_path)
+    hub = runner.message_hub
+    assert knn_summary(hub) is None
+    first = runner.val()
+    raw = hub.get_info('knn_raw_pixels')
+    loop = runner.val_loop
+    bank, bank_labels = _pixels_and_labels(runner,
+                                           loop.bank_dataloader.dataset)
+    queries, labels = _pixels_and_labels(runner, loop.dataloader.dataset)
+    scores = weighted_knn_scores(queries, bank, bank_labels, 10)
+    assert raw['knn/top1'] == pytest.approx(
+        (scores.argmax(1) == labels).float().mean().item() * 100)
+    assert set(raw) == set(first)
+    # Scored once per run: a later evaluation keeps the recorded value.
+    hub.update_info('knn_raw_pixels', {'knn/top1': -1.})
+    hub.update_info('knn_latest', {'knn/top1': 12.34})
+    assert knn_summary(hub) == (f"kNN top-1: random init "
+                                f"{first['knn/top1']:.1f} -> trained 12.3 "
+                                '(raw pixels -1.0)')
+    runner.val()
+    assert hub.get_info('knn_raw_pixels') == {'knn/top1': -1.}
+    # Only the evaluation at iteration 0 is the random-init value.
+    assert hub.get_info('knn_at_start') == first
 
 
 def test_knn_val_loop_rejects_bad_settings(tmp_path):

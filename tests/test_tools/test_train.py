@@ -83,6 +83,13 @@ def test_demo_logs_knn_throughput_and_eta(demo_run):
     assert sorted(_knn_top1(stdout)) == [0, 1, 2]
     assert all(0 <= v <= 100 for v in _knn_top1(stdout).values())
     assert 'kNN memory bank: 1/1 batches' in stdout
+    # The raw-pixel reference once, and the closing line of the run.
+    assert stdout.count('kNN reference on raw pixels') == 1
+    top1 = _knn_top1(stdout)
+    raw = re.search(r'kNN reference on raw pixels .*knn/top1: ([0-9.]+)',
+                    stdout).group(1)
+    assert (f'kNN top-1: random init {top1[0]:.1f} -> trained '
+            f'{top1[2]:.1f} (raw pixels {float(raw):.1f})') in stdout
     train_lines = [line for line in stdout.splitlines()
                    if 'Epoch(train)' in line]
     assert train_lines and all(
@@ -111,8 +118,14 @@ def test_resume_auto_continues(demo_run, tmp_path):
     assert 'Epoch(train) [3][4/4]' in proc.stdout
     assert 'Epoch(train) [1]' not in proc.stdout
     assert (work_dir / 'epoch_3.pth').is_file()
-    # No second evaluation "before training" on resume.
+    # No second evaluation "before training" on resume, no second
+    # raw-pixel pass; the closing line still starts at the random init.
     assert sorted(_knn_top1(proc.stdout)) == [3]
+    assert 'kNN reference on raw pixels' not in proc.stdout
+    start = _knn_top1(demo_run[1])[0]
+    assert re.search(rf'kNN top-1: random init {start:.1f} -> trained '
+                     rf'{_knn_top1(proc.stdout)[3]:.1f} \(raw pixels ',
+                     proc.stdout)
 
 
 def test_fresh_run_never_overwrites_checkpoints(demo_run):

@@ -20,6 +20,8 @@ import sys
 from collections import defaultdict
 
 DEFAULT_KEYS = ('loss', 'lr', 'momentum', 'knn/top1')
+# KNNValLoop logs its raw-pixel reference as '<metric>_raw_pixels'.
+RAW_PIXELS_SUFFIX = '_raw_pixels'
 
 
 def parse_args(argv=None):
@@ -67,6 +69,16 @@ def read_scalars(work_dir):
     return series, units
 
 
+def draw_raw_pixel_reference(axis, series, key):
+    """The kNN monitor's raw-pixel value of ``key`` (logged once as
+    ``<key>_raw_pixels``), as a dashed line, if the run has one."""
+    reference = series.get(key + RAW_PIXELS_SUFFIX)
+    if reference:
+        axis.axhline(next(iter(reference.values())), color='grey',
+                     linestyle='--', linewidth=1, label='raw pixels')
+        axis.legend(loc='lower right', fontsize='small')
+
+
 def plot(series, units, keys, out):
     import matplotlib
     matplotlib.use('Agg')
@@ -77,6 +89,7 @@ def plot(series, units, keys, out):
         steps = sorted(series[key])
         axis.plot(steps, [series[key][s] for s in steps], marker='.',
                   linewidth=1)
+        draw_raw_pixel_reference(axis, series, key)
         axis.set_ylabel(key)
         axis.set_xlabel(units[key])
         axis.grid(alpha=0.3)

@@ -1,3 +1,3 @@
-from .knn_val_loop import KNNValLoop
+from .knn_val_loop import KNNValLoop, knn_summary
 
-__all__ = ['KNNValLoop']
+__all__ = ['KNNValLoop', 'knn_summary']

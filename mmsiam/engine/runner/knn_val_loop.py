@@ -1,8 +1,9 @@
-from typing import Dict, List, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
+import torch.nn.functional as F
 from mmengine.dist import all_gather, get_world_size
-from mmengine.logging import print_log
+from mmengine.logging import MessageHub, print_log
 from mmengine.runner import ValLoop
 from mmengine.runner.amp import autocast
 from torch import Tensor, nn
@@ -16,6 +17,55 @@ from mmsiam.utils.random_state import preserved_random_state
 from ..runner_model import runner_model
 
 BRANCHES = ('online', 'target')
+# Runtime info of the message hub (saved in checkpoints, so a resumed run
+# still knows them): the metrics of the first evaluation before training,
+# of the latest evaluation and of the raw-pixel reference.
+KNN_AT_START = 'knn_at_start'
+KNN_LATEST = 'knn_latest'
+KNN_RAW_PIXELS = 'knn_raw_pixels'
+RAW_PIXELS_SUFFIX = '_raw_pixels'
+
+
+def pooled_pixels(inputs: Tensor, size: Optional[int]) -> Tensor:
+    """The raw-pixel feature: model inputs average-pooled to at most
+    ``size x size`` and flattened.
+
+    Args:
+        inputs (Tensor): ``(B, C, H, W)`` preprocessed images.
+        size (int, optional): Largest side kept; None keeps ``H x W``.
+
+    Returns:
+        Tensor: ``(B, C * h * w)`` with ``h, w = min(H, size), min(W,
+        size)``.
+    """
+    height, width = inputs.shape[-2:]
+    if size is not None and max(height, width) > size:
+        inputs = F.adaptive_avg_pool2d(
+            inputs.float(), (min(height, size), min(width, size)))
+    return inputs.flatten(1).float()
+
+
+def knn_summary(message_hub: MessageHub,
+                key: str = 'knn/top1') -> Optional[str]:
+    """``'kNN top-1: random init X -> trained Y (raw pixels Z)'`` from what
+    :class:`KNNValLoop` recorded in ``message_hub``, or None when the run
+    had no evaluation before and after training.
+
+    Args:
+        message_hub (MessageHub): The runner's.
+        key (str): The metric reported. Defaults to 'knn/top1'.
+    """
+    start = message_hub.get_info(KNN_AT_START)
+    latest = message_hub.get_info(KNN_LATEST)
+    if not start or not latest or key not in start or key not in latest:
+        return None
+    name = key.split('/')[-1].replace('top', 'top-')
+    line = (f'kNN {name}: random init {start[key]:.1f} -> trained '
+            f'{latest[key]:.1f}')
+    raw = message_hub.get_info(KNN_RAW_PIXELS)
+    if raw and key in raw:
+        line += f' (raw pixels {raw[key]:.1f})'
+    return line
 
 
 @LOOPS.register_module()
@@ -30,6 +80,13 @@ class KNNValLoop(ValLoop):
     the loop leave the global random generators as they were, so a run with
     the monitor trains exactly like one without it.
 
+    For references on the same data, the first evaluation of a run also
+    scores the raw pixels (:func:`pooled_pixels` of the model inputs, same
+    k, T and splits) and logs them once. The metrics before training, of
+    the latest evaluation and of the raw pixels are kept in the message
+    hub's runtime info (and so in checkpoints); :func:`knn_summary` turns
+    them into the line ``tools/train.py`` prints at the end.
+
     Args:
         runner (Runner): The runner.
         dataloader (DataLoader | dict): Labelled queries (``val_dataloader``).
@@ -42,6 +99,11 @@ class KNNValLoop(ValLoop):
             momentum encoder, ``model.target.module[0]``). Defaults to
             'online'.
         fp16 (bool): Encode under autocast. Defaults to False.
+        raw_pixel_size (int, optional): Side to which the raw-pixel
+            reference pools the inputs (``C x 32 x 32`` values by default);
+            None keeps full size. Defaults to 32.
+        raw_pixels (bool): Score the raw-pixel reference (one more pass of
+            both data loaders, once per run). Defaults to True.
     """
 
     def __init__(self,
@@ -51,7 +113,9 @@ class KNNValLoop(ValLoop):
                  bank_dataloader: Union[DataLoader, Dict],
                  feature: str = 'cls',
                  branch: str = 'online',
-                 fp16: bool = False) -> None:
+                 fp16: bool = False,
+                 raw_pixel_size: Optional[int] = 32,
+                 raw_pixels: bool = True) -> None:
         # Samplers without a seed draw one from NumPy's generator.
         with preserved_random_state():
             super().__init__(runner, dataloader, evaluator, fp16)
@@ -67,6 +131,8 @@ class KNNValLoop(ValLoop):
                              f"got '{feature}'")
         self.feature = feature
         self.branch = branch
+        self.raw_pixel_size = raw_pixel_size
+        self.raw_pixels = raw_pixels
         self.knn_metrics = [
             m for m in self.evaluator.metrics
             if callable(getattr(m, 'set_memory_bank', None))
@@ -89,47 +155,105 @@ class KNNValLoop(ValLoop):
         return model.target.module[0]
 
     @torch.no_grad()
-    def encode(self, data_batch: dict) -> Tuple[Tensor, list]:
-        """Features ``(B, D)`` of a batch and its data samples."""
+    def encode(self,
+               data_batch: dict,
+               raw_pixels: bool = False) -> Tuple[Tensor, list]:
+        """Features ``(B, D)`` of a batch and its data samples: the
+        encoder's, or with ``raw_pixels`` the :func:`pooled_pixels`."""
         data = runner_model(self.runner).data_preprocessor(data_batch, False)
+        if raw_pixels:
+            return pooled_pixels(data['inputs'],
+                                 self.raw_pixel_size), data['data_samples']
         encoder = self.encoder()
         with autocast(enabled=self.fp16):
             output = encoder(data['inputs'])
         return global_feature(output, self.feature,
                               encoder).float(), data['data_samples']
 
-    def build_memory_bank(self) -> Tuple[Tensor, Tensor]:
-        """Features ``(N, D)`` and labels ``(N,)`` of the whole bank dataset,
-        in dataset order, on every process."""
+    def encode_dataset(self,
+                       dataloader: DataLoader,
+                       name: str = 'kNN memory bank',
+                       raw_pixels: bool = False) -> Tuple[Tensor, Tensor]:
+        """Features ``(N, D)`` and labels ``(N,)`` of a whole dataset, in
+        dataset order, on every process."""
         features, labels, indices = [], [], []
-        num_batches = len(self.bank_dataloader)
+        num_batches = len(dataloader)
         report_every = max(1, num_batches // 4)
-        for i, data_batch in enumerate(self.bank_dataloader):
-            feats, samples = self.encode(data_batch)
+        for i, data_batch in enumerate(dataloader):
+            feats, samples = self.encode(data_batch, raw_pixels)
             features.append(feats)
             labels.append(self._field(samples, 'gt_label', feats.device))
             indices.append(self._field(samples, 'sample_idx', feats.device))
             if (i + 1) % report_every == 0 or i + 1 == num_batches:
                 print_log(
-                    f'kNN memory bank: {i + 1}/{num_batches} batches '
+                    f'{name}: {i + 1}/{num_batches} batches '
                     f'({get_world_size()} process(es))', logger='current')
         features, labels, indices = (torch.cat(x)
                                      for x in (features, labels, indices))
         if get_world_size() > 1:
             features, labels, indices = (torch.cat(all_gather(x))
                                          for x in (features, labels, indices))
-        size = len(self.bank_dataloader.dataset)
+        size = len(dataloader.dataset)
         missing = size - int(indices.unique().numel())
         if missing:
             raise RuntimeError(
-                f'KNNValLoop: {missing} of {size} memory-bank samples were '
-                'not encoded; bank_dataloader must visit every sample once '
+                f'KNNValLoop: {missing} of {size} samples were not encoded '
+                f'({name}); its dataloader must visit every sample once '
                 '(DefaultSampler with shuffle=False)')
-        bank = features.new_zeros(size, features.shape[1])
-        bank_labels = labels.new_zeros(size)
+        dataset_features = features.new_zeros(size, features.shape[1])
+        dataset_labels = labels.new_zeros(size)
         # Samplers pad the last batch with repeats: they write the same row.
-        bank[indices], bank_labels[indices] = features, labels
-        return bank, bank_labels
+        dataset_features[indices], dataset_labels[indices] = features, labels
+        return dataset_features, dataset_labels
+
+    def build_memory_bank(self) -> Tuple[Tensor, Tensor]:
+        """Encoder features ``(N, D)`` and labels ``(N,)`` of the bank
+        dataset, in dataset order, on every process."""
+        return self.encode_dataset(self.bank_dataloader)
+
+    def raw_pixel_metrics(self) -> dict:
+        """kNN metrics of the raw pixels, named like the encoder's (e.g.
+        ``knn/top1``)."""
+        bank, bank_labels = self.encode_dataset(
+            self.bank_dataloader, 'raw-pixel memory bank', raw_pixels=True)
+        queries, labels = self.encode_dataset(
+            self.dataloader, 'raw-pixel queries', raw_pixels=True)
+        metrics = {}
+        for metric in self.knn_metrics:
+            prefix = f'{metric.prefix}/' if metric.prefix else ''
+            for key, value in metric.accuracy(queries, labels, bank,
+                                              bank_labels).items():
+                metrics[prefix + key] = value
+        return metrics
+
+    def log_raw_pixel_reference(self) -> None:
+        """Score the raw pixels once per run (also after a resume: the
+        value is kept in the message hub)."""
+        hub = self.runner.message_hub
+        if not self.raw_pixels or hub.get_info(KNN_RAW_PIXELS) is not None:
+            return
+        metrics = self.raw_pixel_metrics()
+        hub.update_info(KNN_RAW_PIXELS, metrics)
+        # In vis_data/scalars.json too, e.g. 'knn/top1_raw_pixels', for
+        # plots (plot_curves.py) that draw it as a reference line.
+        self.runner.visualizer.add_scalars(
+            {f'{k}{RAW_PIXELS_SUFFIX}': v for k, v in metrics.items()},
+            step=0)
+        shape = f'{self.raw_pixel_size} x {self.raw_pixel_size}' \
+            if self.raw_pixel_size else 'full-size'
+        print_log(
+            f'kNN reference on raw pixels ({shape} model inputs, same k, T '
+            'and data): ' + ', '.join(f'{k}: {v:.2f}'
+                                      for k, v in metrics.items()),
+            logger='current')
+
+    def record(self, metrics: dict) -> None:
+        """Keep the metrics before training and the latest ones in the
+        message hub (for :func:`knn_summary`)."""
+        hub = self.runner.message_hub
+        if self.runner.iter == 0 and hub.get_info(KNN_AT_START) is None:
+            hub.update_info(KNN_AT_START, dict(metrics))
+        hub.update_info(KNN_LATEST, dict(metrics))
 
     @staticmethod
     def _field(samples: Sequence, name: str, device) -> Tensor:
@@ -144,12 +268,14 @@ class KNNValLoop(ValLoop):
         self.runner.call_hook('before_val_epoch')
         self.runner.model.eval()
         with preserved_random_state():
+            self.log_raw_pixel_reference()
             bank, bank_labels = self.build_memory_bank()
             for metric in self.knn_metrics:
                 metric.set_memory_bank(bank, bank_labels)
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)
             metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+        self.record(metrics)
         self.runner.call_hook('after_val_epoch', metrics=metrics)
         self.runner.call_hook('after_val')
         return metrics

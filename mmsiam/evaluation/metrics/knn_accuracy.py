@@ -98,6 +98,34 @@ class KNNAccuracy(BaseMetric):
                     feature=sample['feature'].float().cpu(),
                     gt_label=int(sample['gt_label'])))
 
+    def accuracy(self, queries: Tensor, labels: Tensor, bank: Tensor,
+                 bank_labels: Tensor) -> dict:
+        """Top-k accuracies (percent) of queries voting with a bank.
+
+        Args:
+            queries (Tensor): ``(Q, D)`` features.
+            labels (Tensor): ``(Q,)`` their classes.
+            bank (Tensor): ``(N, D)`` memory-bank features.
+            bank_labels (Tensor): ``(N,)`` their classes.
+
+        Returns:
+            dict: ``{'top<k>': percent}`` for every k of ``topk``.
+        """
+        labels = labels.long().cpu()
+        num_classes = int(
+            max(int(bank_labels.max()), int(labels.max())) + 1)
+        if self.dataset_meta and 'classes' in self.dataset_meta:
+            num_classes = max(num_classes, len(self.dataset_meta['classes']))
+        scores = weighted_knn_scores(queries, bank, bank_labels, num_classes,
+                                     self.k, self.temperature).cpu()
+        ranked = scores.argsort(dim=1, descending=True)
+        return {
+            f'top{k}':
+            (ranked[:, :k] == labels[:, None]).any(1).float().mean().item() *
+            100
+            for k in self.topk
+        }
+
     def compute_metrics(self, results: List[dict]) -> dict:
         if self.bank is None:
             raise RuntimeError(
@@ -106,17 +134,4 @@ class KNNAccuracy(BaseMetric):
                 'or call set_memory_bank() before evaluating')
         queries = torch.stack([r['feature'] for r in results])
         labels = torch.tensor([r['gt_label'] for r in results])
-        num_classes = int(
-            max(int(self.bank_labels.max()), int(labels.max())) + 1)
-        if self.dataset_meta and 'classes' in self.dataset_meta:
-            num_classes = max(num_classes, len(self.dataset_meta['classes']))
-        scores = weighted_knn_scores(queries, self.bank, self.bank_labels,
-                                     num_classes, self.k,
-                                     self.temperature).cpu()
-        ranked = scores.argsort(dim=1, descending=True)
-        return {
-            f'top{k}':
-            (ranked[:, :k] == labels[:, None]).any(1).float().mean().item() *
-            100
-            for k in self.topk
-        }
+        return self.accuracy(queries, labels, self.bank, self.bank_labels)
