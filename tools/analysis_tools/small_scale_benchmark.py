@@ -65,8 +65,8 @@ def stretch_schedule(cfg, factor: float, evaluations: int) -> None:
 
     ``train_cfg.max_epochs`` and every by-epoch scheduler's ``begin``,
     ``end`` and ``T_max`` are scaled (rounded to whole epochs);
-    ``train_cfg.val_interval`` is set for ``evaluations`` kNN evaluations
-    (the last at the final epoch).
+    ``train_cfg.val_interval`` is the divisor of the epochs that gives the
+    number of kNN evaluations closest to ``evaluations``.
     """
     if cfg.train_cfg.get('type', 'EpochBasedTrainLoop') != \
             'EpochBasedTrainLoop' or 'max_epochs' not in cfg.train_cfg:
@@ -86,10 +86,10 @@ def stretch_schedule(cfg, factor: float, evaluations: int) -> None:
             if key in scheduler:
                 value = min(scheduler[key], old_epochs)
                 scheduler[key] = round(value * epochs / old_epochs)
-    interval = max(1, epochs // evaluations)
-    while epochs % interval:  # the last evaluation at the last epoch
-        interval -= 1
-    cfg.train_cfg.val_interval = interval
+    # A divisor of the epochs (the last evaluation at the last epoch).
+    cfg.train_cfg.val_interval = min(
+        (d for d in range(1, epochs + 1) if epochs % d == 0),
+        key=lambda d: abs(epochs / d - evaluations))
 
 
 def method_name(config: str) -> str:

@@ -1,0 +1,63 @@
+"""tools/analysis_tools/small_scale_benchmark.py: the stretched schedules
+of the real demo configs, the table and the doc section it writes."""
+import pytest
+from mmengine.config import Config
+
+from conftest import load_tool
+
+benchmark = load_tool('analysis_tools/small_scale_benchmark.py')
+
+
+@pytest.mark.parametrize('config', benchmark.DEMO_CONFIGS)
+def test_stretch_schedule_scales_every_milestone(config):
+    cfg = Config.fromfile(config)
+    epochs = cfg.train_cfg.max_epochs
+    schedulers = [dict(s) for s in cfg.param_scheduler]
+    benchmark.stretch_schedule(cfg, 3, evaluations=4)
+    assert cfg.train_cfg.max_epochs == 3 * epochs
+    for old, new in zip(schedulers, cfg.param_scheduler):
+        for key in ('begin', 'end', 'T_max'):
+            if key in old:
+                assert new[key] == 3 * min(old[key], epochs), (key, old)
+    # The divisor of the epochs closest to 4 evaluations.
+    epochs = cfg.train_cfg.max_epochs
+    divisors = [d for d in range(1, epochs + 1) if epochs % d == 0]
+    assert cfg.train_cfg.val_interval in divisors
+    assert abs(epochs / cfg.train_cfg.val_interval - 4) == min(
+        abs(epochs / d - 4) for d in divisors)
+
+
+def test_stretch_schedule_refuses_iteration_schedules():
+    cfg = Config(dict(train_cfg=dict(type='IterBasedTrainLoop',
+                                     max_iters=10)))
+    with pytest.raises(ValueError, match='epoch-based'):
+        benchmark.stretch_schedule(cfg, 2, 4)
+    cfg = Config(dict(train_cfg=dict(max_epochs=2), param_scheduler=[
+        dict(type='LinearLR', by_epoch=False, begin=0, end=5)]))
+    with pytest.raises(ValueError, match='LinearLR'):
+        benchmark.stretch_schedule(cfg, 2, 4)
+
+
+def test_table_and_doc_section(tmp_path):
+    results = [
+        dict(method='mulan-byol', epochs=18, minutes=12.5, random_init=85.7,
+             final=96.2, raw_pixels=92.5, curve={0: 85.7, 18: 96.2}),
+        dict(method='siameseim', epochs=48, minutes=25.0, random_init=39.5,
+             final=55.0, raw_pixels=None, curve={0: 39.5, 48: 55.0}),
+    ]
+    table = benchmark.table(results)
+    assert '| mulan-byol | 18 | 12.5 | 85.7 | 96.2 | +10.5 | 92.5 |' in table
+    assert '| siameseim | 48 | 25.0 | 39.5 | 55.0 | +15.5 | - |' in table
+    doc = tmp_path / 'small_scale.md'
+    doc.write_text(f'# Title\n\n{benchmark.BEGIN}\nold\n{benchmark.END}\n'
+                   'after\n')
+    benchmark.write_doc(str(doc), table)
+    text = doc.read_text()
+    assert 'old' not in text and table in text
+    assert text.startswith('# Title') and text.endswith('after\n')
+    png = tmp_path / 'curves.png'
+    benchmark.plot(results, str(png))
+    assert png.stat().st_size > 1000
+    doc.write_text('no section\n')
+    with pytest.raises(ValueError, match='small_scale.md'):
+        benchmark.write_doc(str(doc), table)
