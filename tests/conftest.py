@@ -73,17 +73,12 @@ def tool_env():
     return env
 
 
-def run_tool(args, cwd=REPO, timeout=600, check=True, env=None):
-    """Run a command-line tool (in ``env``, by default :func:`tool_env`);
-    on failure show its output."""
+def run_tool(args, cwd=REPO, timeout=600, check=True):
+    """Run a command-line tool; on failure show its output."""
     if args[0].endswith('.py'):
         args = [sys.executable] + list(args)
-    if env is not None:
-        env = dict(env, PYTHONPATH=tool_env()['PYTHONPATH'],
-                   PYTHON=sys.executable)
     proc = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=env or tool_env(),
-        timeout=timeout,
+        [str(a) for a in args], cwd=cwd, env=tool_env(), timeout=timeout,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if check and proc.returncode != 0:
         pytest.fail(f'{" ".join(map(str, args))} exited with '
