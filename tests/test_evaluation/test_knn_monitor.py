@@ -12,7 +12,8 @@ from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
 from mmsiam.datasets import ClassBalancedSubset
 from mmsiam.engine.runner import knn_summary
 from mmsiam.engine.runner.knn_val_loop import pooled_pixels
-from mmsiam.evaluation import KNNAccuracy, weighted_knn_scores
+from mmsiam.evaluation import (KNNAccuracy, feature_spectrum,
+                               weighted_knn_scores)
 from mmsiam.models.utils import global_feature
 
 MULAN_DEMO_CONFIG = (REPO + '/configs/mulan/'
@@ -73,6 +74,24 @@ def test_knn_accuracy_needs_a_memory_bank():
         metric.evaluate(1)
     with pytest.raises(ValueError, match='temperature'):
         KNNAccuracy(temperature=0)
+
+
+def test_feature_spectrum_counts_the_directions_used():
+    generator = torch.Generator().manual_seed(0)
+    isotropic = torch.randn(20000, 8, generator=generator)
+    spectrum = feature_spectrum(isotropic)
+    assert spectrum['effective_rank'] == pytest.approx(8, rel=0.01)
+    assert spectrum['first_component'] == pytest.approx(1 / 8, rel=0.1)
+    # Two equal directions, any offset and scale: rank 2, half on each.
+    line = torch.randn(500, 1, generator=generator)
+    line -= line.mean()
+    plane = torch.cat([line, -line], 0) @ torch.tensor([[3., 0., 0.]]) + \
+        torch.cat([line, line], 0) @ torch.tensor([[0., 0., 3.]]) + 7
+    spectrum = feature_spectrum(plane)
+    assert spectrum['effective_rank'] == pytest.approx(2, rel=1e-6)
+    assert spectrum['first_component'] == pytest.approx(0.5, rel=1e-6)
+    collapsed = feature_spectrum(torch.ones(10, 4))
+    assert collapsed == dict(effective_rank=0., first_component=1.)
 
 
 class _Encoder(nn.Module):
@@ -164,7 +183,10 @@ def test_knn_val_loop_in_a_runner(config, branch, feature, tmp_path):
     metrics = runner.val()
     # The evaluation leaves the random generators as they were.
     assert torch.equal(torch.get_rng_state(), before)
-    assert set(metrics) == {'knn/top1', 'knn/top5'}
+    assert set(metrics) == {
+        'knn/top1', 'knn/top5', 'features/effective_rank',
+        'features/first_component'
+    }
     assert 0 <= metrics['knn/top1'] <= metrics['knn/top5'] <= 100
     # The bank holds the chosen encoder's features in dataset order.
     model = runner.model
@@ -175,6 +197,8 @@ def test_knn_val_loop_in_a_runner(config, branch, feature, tmp_path):
     expected = _direct_features(runner, encoder, feature, bank_dataset)
     metric = loop.knn_metrics[0]
     torch.testing.assert_close(metric.bank, expected, rtol=1e-4, atol=1e-5)
+    assert metrics['features/effective_rank'] == pytest.approx(
+        feature_spectrum(expected)['effective_rank'], rel=1e-3)
     assert metric.bank_labels.tolist() == [
         bank_dataset[i]['data_samples'].gt_label.item()
         for i in range(len(bank_dataset))
@@ -217,7 +241,7 @@ def test_raw_pixel_reference_and_summary(tmp_path):
     scores = weighted_knn_scores(queries, bank, bank_labels, 10)
     assert raw['knn/top1'] == pytest.approx(
         (scores.argmax(1) == labels).float().mean().item() * 100)
-    assert set(raw) == set(first)
+    assert set(raw) == {'knn/top1', 'knn/top5'}
     # Scored once per run: a later evaluation keeps the recorded value.
     hub.update_info('knn_raw_pixels', {'knn/top1': -1.})
     hub.update_info('knn_latest', {'knn/top1': 12.34})

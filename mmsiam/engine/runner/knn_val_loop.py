@@ -9,6 +9,7 @@ from mmengine.runner.amp import autocast
 from torch import Tensor, nn
 from torch.utils.data import DataLoader
 
+from mmsiam.evaluation.metrics.feature_spectrum import feature_spectrum
 from mmsiam.models.utils.global_feature import (POOLED_OUT_TYPES,
                                                 global_feature)
 from mmsiam.registry import LOOPS
@@ -79,6 +80,10 @@ class KNNValLoop(ValLoop):
     collects and scores. The model is in eval mode. Building and running
     the loop leave the global random generators as they were, so a run with
     the monitor trains exactly like one without it.
+
+    Every evaluation also logs the spectrum of the memory-bank features
+    (:func:`feature_spectrum`: ``features/effective_rank`` and
+    ``features/first_component``), which shows dimensional collapse.
 
     For references on the same data, the first evaluation of a run also
     scores the raw pixels (:func:`pooled_pixels` of the model inputs, same
@@ -275,6 +280,10 @@ class KNNValLoop(ValLoop):
             for idx, data_batch in enumerate(self.dataloader):
                 self.run_iter(idx, data_batch)
             metrics = self.evaluator.evaluate(len(self.dataloader.dataset))
+            metrics.update({
+                f'features/{key}': value
+                for key, value in feature_spectrum(bank).items()
+            })
         self.record(metrics)
         self.runner.call_hook('after_val_epoch', metrics=metrics)
         self.runner.call_hook('after_val')
