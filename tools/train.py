@@ -127,12 +127,16 @@ def refuse_to_overwrite(cfg):
             'another --work-dir.')
 
 
-def report_outputs(runner):
+def report_outputs(runner, cfg):
     """Print the kNN monitor's summary and where the run's checkpoint and
     log are."""
     if runner.rank != 0:
         return
-    summary = knn_summary(runner.message_hub)
+    # A run that starts from load_from weights (not a resume) did not start
+    # from a random initialisation.
+    start = 'loaded weights' if cfg.get('load_from') and not cfg.get(
+        'resume') else 'random init'
+    summary = knn_summary(runner.message_hub, start=start)
     if summary:
         print(summary)
     last = read_last_checkpoint(runner.work_dir)
@@ -160,7 +164,7 @@ def main(argv=None):
     else:
         runner = Runner.from_cfg(cfg)
     runner.train()
-    report_outputs(runner)
+    report_outputs(runner, cfg)
     exit_distributed()
 
 

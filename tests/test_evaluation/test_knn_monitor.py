@@ -248,6 +248,8 @@ def test_raw_pixel_reference_and_summary(tmp_path):
     assert knn_summary(hub) == (f"kNN top-1: random init "
                                 f"{first['knn/top1']:.1f} -> trained 12.3 "
                                 '(raw pixels -1.0)')
+    assert knn_summary(hub, start='loaded weights').startswith(
+        f"kNN top-1: loaded weights {first['knn/top1']:.1f} -> ")
     runner.val()
     assert hub.get_info('knn_raw_pixels') == {'knn/top1': -1.}
     # Only the evaluation at iteration 0 is the random-init value.

@@ -47,7 +47,8 @@ def pooled_pixels(inputs: Tensor, size: Optional[int]) -> Tensor:
 
 
 def knn_summary(message_hub: MessageHub,
-                key: str = 'knn/top1') -> Optional[str]:
+                key: str = 'knn/top1',
+                start: str = 'random init') -> Optional[str]:
     """``'kNN top-1: random init X -> trained Y (raw pixels Z)'`` from what
     :class:`KNNValLoop` recorded in ``message_hub``, or None when the run
     had no evaluation before and after training.
@@ -55,13 +56,15 @@ def knn_summary(message_hub: MessageHub,
     Args:
         message_hub (MessageHub): The runner's.
         key (str): The metric reported. Defaults to 'knn/top1'.
+        start (str): What the model before training was, e.g. 'loaded
+            weights' for a run that starts from ``load_from``.
     """
-    start = message_hub.get_info(KNN_AT_START)
+    before = message_hub.get_info(KNN_AT_START)
     latest = message_hub.get_info(KNN_LATEST)
-    if not start or not latest or key not in start or key not in latest:
+    if not before or not latest or key not in before or key not in latest:
         return None
     name = key.split('/')[-1].replace('top', 'top-')
-    line = (f'kNN {name}: random init {start[key]:.1f} -> trained '
+    line = (f'kNN {name}: {start} {before[key]:.1f} -> trained '
             f'{latest[key]:.1f}')
     raw = message_hub.get_info(KNN_RAW_PIXELS)
     if raw and key in raw:
