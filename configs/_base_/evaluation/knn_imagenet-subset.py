@@ -45,5 +45,8 @@ val_cfg = dict(
                 pipeline=knn_pipeline))),
     # ViTs: 'cls'; ResNets: 'avg'. 'target' for the momentum encoder.
     feature='cls',
-    branch='online')
+    branch='online',
+    # The raw-pixel reference (inputs pooled to 32 x 32, 3,072 values per
+    # image) costs one more pass over both subsets at the first evaluation.
+    raw_pixel_size=32)
 val_evaluator = dict(type='KNNAccuracy', k=20, temperature=0.07, topk=(1, 5))
