@@ -39,11 +39,12 @@ def pooled_pixels(inputs: Tensor, size: Optional[int]) -> Tensor:
         Tensor: ``(B, C * h * w)`` with ``h, w = min(H, size), min(W,
         size)``.
     """
+    inputs = inputs.float()
     height, width = inputs.shape[-2:]
     if size is not None and max(height, width) > size:
         inputs = F.adaptive_avg_pool2d(
-            inputs.float(), (min(height, size), min(width, size)))
-    return inputs.flatten(1).float()
+            inputs, (min(height, size), min(width, size)))
+    return inputs.flatten(1)
 
 
 def knn_summary(message_hub: MessageHub,
