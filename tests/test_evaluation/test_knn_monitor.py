@@ -11,6 +11,8 @@ from torch import nn
 from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
 from mmsiam.datasets import ClassBalancedSubset
 from mmsiam.engine.runner import knn_summary
+from mmsiam.engine.runner.batch_norm_statistics import (
+    estimated_batch_norm_statistics, unestimated_batch_norms)
 from mmsiam.engine.runner.knn_val_loop import pooled_pixels
 from mmsiam.evaluation import (KNNAccuracy, feature_spectrum,
                                weighted_knn_scores)
@@ -175,7 +177,8 @@ def _direct_features(runner, encoder, feature, dataset):
     (MULAN_DEMO_CONFIG, 'online', 'avg'),
 ])
 def test_knn_val_loop_in_a_runner(config, branch, feature, tmp_path):
-    runner = _runner(config, tmp_path, branch=branch, feature=feature)
+    runner = _runner(
+        config, tmp_path, branch=branch, feature=feature, start_bn_batches=2)
     loop = runner.val_loop
     assert loop.branch == branch and loop.feature == feature
     torch.manual_seed(3)
@@ -194,7 +197,13 @@ def test_knn_val_loop_in_a_runner(config, branch, feature, tmp_path):
         model.target.module[0]
     model.eval()
     bank_dataset = loop.bank_dataloader.dataset
-    expected = _direct_features(runner, encoder, feature, bank_dataset)
+    batch_norms = unestimated_batch_norms(encoder)
+    # The ResNet's BatchNorm layers never saw data: the evaluation used
+    # statistics of the training views and put their own back.
+    assert bool(batch_norms) == (config == MULAN_DEMO_CONFIG)
+    with estimated_batch_norm_statistics(encoder, batch_norms,
+                                         loop.training_views()):
+        expected = _direct_features(runner, encoder, feature, bank_dataset)
     metric = loop.knn_metrics[0]
     torch.testing.assert_close(metric.bank, expected, rtol=1e-4, atol=1e-5)
     assert metrics['features/effective_rank'] == pytest.approx(
@@ -203,6 +212,33 @@ def test_knn_val_loop_in_a_runner(config, branch, feature, tmp_path):
         bank_dataset[i]['data_samples'].gt_label.item()
         for i in range(len(bank_dataset))
     ]
+
+
+def test_estimated_batch_norm_statistics_are_those_of_the_inputs():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4), nn.ReLU(),
+                          nn.Conv2d(4, 2, 1), nn.BatchNorm2d(2)).eval()
+    inputs = [torch.randn(5, 3, 6, 6) * 3 + 1 for _ in range(3)]
+    batch_norms = unestimated_batch_norms(model)
+    assert batch_norms == [model[1], model[4]]
+    identity = model(inputs[0])
+    with estimated_batch_norm_statistics(model, batch_norms,
+                                         iter(inputs)) as num_batches:
+        assert num_batches == 3 and not model.training
+        hidden = [model[0](x) for x in inputs]
+        # Equal weight per batch (batches of one size: the pooled mean).
+        torch.testing.assert_close(
+            model[1].running_mean,
+            torch.cat(hidden).mean(dim=(0, 2, 3)))
+        normalised = model(inputs[0])
+        assert not torch.allclose(normalised, identity)
+    # The layers' own statistics (never estimated) are back.
+    assert unestimated_batch_norms(model) == batch_norms
+    assert torch.equal(model[1].running_var, torch.ones(4))
+    torch.testing.assert_close(model(inputs[0]), identity)
+    # Estimated layers are skipped.
+    model.train()(inputs[0])
+    assert unestimated_batch_norms(model) == []
 
 
 def _pixels_and_labels(runner, dataset):
@@ -257,6 +293,8 @@ def test_raw_pixel_reference_and_summary(tmp_path):
 
 
 def test_knn_val_loop_rejects_bad_settings(tmp_path):
+    with pytest.raises(ValueError, match='start_bn_batches must be >= 0'):
+        _runner(MULAN_DEMO_CONFIG, tmp_path, start_bn_batches=-1).val_loop
     with pytest.raises(ValueError, match="branch must be one of"):
         _runner(DEMO_CONFIG, tmp_path, branch='teacher').val_loop
     runner = _runner(MULAN_DEMO_CONFIG, tmp_path, feature='cls')
