@@ -11,7 +11,7 @@ import sys
 import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-# The SiameseIM _demo config (configs/demo/demo_pretrain.py inherits it).
+# The SiameseIM _demo config.
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'siameseim',
     'siameseim_vit-tiny-p8_1xb64-amp-coslr-8e_mnist5k_demo.py')
@@ -65,20 +65,26 @@ def load_tool(relpath):
     return module
 
 
-def tool_env():
+def tool_env(all_threads=False):
+    """The environment of a tool run: this checkout on the path, and one
+    OpenMP thread unless ``all_threads`` (as a user's run)."""
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO + os.pathsep + env.get('PYTHONPATH', '')
     env['PYTHON'] = sys.executable
-    env.setdefault('OMP_NUM_THREADS', '1')
+    if all_threads:
+        env.pop('OMP_NUM_THREADS', None)
+    else:
+        env.setdefault('OMP_NUM_THREADS', '1')
     return env
 
 
-def run_tool(args, cwd=REPO, timeout=600, check=True):
+def run_tool(args, cwd=REPO, timeout=600, check=True, all_threads=False):
     """Run a command-line tool; on failure show its output."""
     if args[0].endswith('.py'):
         args = [sys.executable] + list(args)
     proc = subprocess.run(
-        [str(a) for a in args], cwd=cwd, env=tool_env(), timeout=timeout,
+        [str(a) for a in args], cwd=cwd, env=tool_env(all_threads),
+        timeout=timeout,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     if check and proc.returncode != 0:
         pytest.fail(f'{" ".join(map(str, args))} exited with '

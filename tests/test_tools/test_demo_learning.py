@@ -1,0 +1,57 @@
+"""Every method's `_demo` config visibly learns (slow: the full demos, a
+few minutes each; `make test-all`).
+
+Each demo runs as a user runs it, `python tools/train.py CONFIG` with all
+the machine's threads; its closing line must show a kNN top-1 at least 10
+points above the value before training (epoch 0) on the same MNIST5k val
+digits. docs/small_scale.md records the runs and the causes behind them.
+"""
+import glob
+import os.path as osp
+import re
+
+import pytest
+
+from conftest import REPO, run_tool
+
+DEMO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*', '*_demo.py')))
+SUMMARY = re.compile(r'kNN top-1: random init ([0-9.]+) -> trained '
+                     r'([0-9.]+) \(raw pixels ([0-9.]+)\)')
+# Demos whose recipe does not reach +10 points yet (issue #17); strict, so
+# that one which starts to pass fails here until it is taken off the list.
+NOT_YET_LEARNING = {
+    'siameseim': 'SiameseIM: +2 to +6 points so far',
+    'conmim': 'ConMIM: within 1 point so far',
+    'mulan-byol': 'MULAN-BYOL: +6 after one epoch, then its features '
+    'collapse',
+    'mulan-mocov3': 'MULAN-MoCo v3: +7 as shipped, +8 to +10 in experiments',
+}
+
+
+def method(config):
+    return osp.basename(config).split('_')[0]
+
+
+def test_every_method_has_one_demo():
+    assert sorted(map(method, DEMO_CONFIGS)) == [
+        'conmim', 'mulan-byol', 'mulan-mocov3', 'mulan-simsiam', 'siameseim'
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config', [
+    pytest.param(
+        config,
+        id=method(config),
+        marks=[pytest.mark.xfail(strict=True,
+                                 reason=NOT_YET_LEARNING[method(config)])]
+        if method(config) in NOT_YET_LEARNING else [])
+    for config in DEMO_CONFIGS
+])
+def test_demo_knn_rises_ten_points(config, tmp_path):
+    proc = run_tool([osp.join(REPO, 'tools', 'train.py'), config,
+                     '--work-dir', tmp_path], all_threads=True)
+    summary = SUMMARY.search(proc.stdout)
+    assert summary, proc.stdout[-3000:]
+    random_init, trained, _ = map(float, summary.groups())
+    assert trained >= random_init + 10, summary.group(0)
