@@ -61,3 +61,12 @@ def test_table_and_doc_section(tmp_path):
     doc.write_text('no section\n')
     with pytest.raises(ValueError, match='small_scale.md'):
         benchmark.write_doc(str(doc), table)
+
+
+def test_benchmark_command_names_a_subset_of_the_demos():
+    everything = benchmark.benchmark_command(benchmark.DEMO_CONFIGS, 6.)
+    assert everything == ('python tools/analysis_tools/'
+                          'small_scale_benchmark.py --epoch-factor 6')
+    one = benchmark.benchmark_command(benchmark.DEMO_CONFIGS[:1], 2.5)
+    assert one == (everything.replace('6', '2.5') + ' ' +
+                   benchmark.DEMO_CONFIGS[0][len(benchmark.REPO) + 1:])

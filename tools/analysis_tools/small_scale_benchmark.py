@@ -182,6 +182,16 @@ def plot(results, out: str) -> None:
     plt.close(fig)
 
 
+def benchmark_command(configs, epoch_factor: float) -> str:
+    """The command line of a run, naming the configs unless they are all
+    the ``_demo`` configs."""
+    command = ('python tools/analysis_tools/small_scale_benchmark.py '
+               f'--epoch-factor {epoch_factor:g}')
+    if sorted(map(osp.abspath, configs)) != DEMO_CONFIGS:
+        command += ''.join(f' {osp.relpath(c, REPO)}' for c in configs)
+    return command
+
+
 def write_doc(doc: str, section: str) -> None:
     """Replace the benchmark section of ``doc``."""
     with open(doc) as f:
@@ -208,10 +218,9 @@ def main(argv=None):
             json.dump(dict(commit=commit, results=results), f, indent=1)
     png = args.png or osp.join(args.work_dir, 'knn_curves.png')
     plot(results, png)
-    command = ('python tools/analysis_tools/small_scale_benchmark.py '
-               f'--epoch-factor {args.epoch_factor:g}')
     section = (f'{table(results)}\n\nCommit `{commit}`, '
-               f'`{command}`, {time.strftime("%Y-%m-%d")}.')
+               f'`{benchmark_command(args.configs, args.epoch_factor)}`, '
+               f'{time.strftime("%Y-%m-%d")}.')
     if args.doc:
         rel = osp.relpath(png, osp.dirname(osp.abspath(args.doc)))
         write_doc(args.doc, f'{section}\n\n![kNN top-1 curves]({rel})')
