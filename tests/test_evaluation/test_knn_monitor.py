@@ -223,8 +223,8 @@ def test_estimated_batch_norm_statistics_are_those_of_the_inputs():
     assert batch_norms == [model[1], model[4]]
     identity = model(inputs[0])
     with estimated_batch_norm_statistics(model, batch_norms,
-                                         iter(inputs)) as num_batches:
-        assert num_batches == 3 and not model.training
+                                         iter(inputs)) as num_inputs:
+        assert num_inputs == 3 and not model.training
         hidden = [model[0](x) for x in inputs]
         # Equal weight per batch (batches of one size: the pooled mean).
         torch.testing.assert_close(

@@ -37,12 +37,12 @@ def estimated_batch_norm_statistics(
         inputs (Iterable[Tensor]): Batches, e.g. ``(B, 3, H, W)`` images.
 
     Yields:
-        int: The number of batches the statistics were estimated from.
+        int: The number of inputs the statistics were estimated from.
     """
     saved = [(bn.momentum, bn.training,
               [getattr(bn, name).clone() for name in RUNNING_STATISTICS])
              for bn in batch_norms]
-    num_batches = 0
+    num_inputs = 0
     try:
         for bn in batch_norms:
             bn.reset_running_stats()
@@ -51,10 +51,10 @@ def estimated_batch_norm_statistics(
         with torch.no_grad():
             for batch in inputs:
                 module(batch)
-                num_batches += 1
+                num_inputs += 1
         for bn in batch_norms:
             bn.eval()
-        yield num_batches
+        yield num_inputs
     finally:
         for bn, (momentum, training, buffers) in zip(batch_norms, saved):
             bn.momentum = momentum

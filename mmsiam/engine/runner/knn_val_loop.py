@@ -213,13 +213,15 @@ class KNNValLoop(ValLoop):
                 'they are (identity)', logger='current', level=WARNING)
             yield
             return
-        with estimated_batch_norm_statistics(encoder, batch_norms,
-                                             self.training_views()) as n:
+        num_batches = min(self.start_bn_batches,
+                          len(self.runner.train_loop.dataloader))
+        with estimated_batch_norm_statistics(
+                encoder, batch_norms, self.training_views()) as num_views:
             print_log(
                 f'kNN monitor: {len(batch_norms)} BatchNorm layers of the '
                 'encoder never saw data; this evaluation uses their '
-                f'statistics on {n} training batches (all views)',
-                logger='current')
+                f'statistics on the {num_views} views of {num_batches} '
+                'training batches', logger='current')
             yield
 
     @torch.no_grad()
