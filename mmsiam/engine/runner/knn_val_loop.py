@@ -104,7 +104,7 @@ class KNNValLoop(ValLoop):
     variance 1) are the identity in eval mode, whereas at every later
     evaluation they hold statistics of the training views; a random ResNet
     evaluated so is a different network from the one training starts with
-    (in the MNIST5k MULAN demos its kNN top-1 is 85.7 with them, 73.8 with
+    (in the MNIST5k MULAN demos its kNN top-1 is 85.7 with them, 70.0 with
     estimated statistics; docs/small_scale.md). For such an evaluation the
     loop estimates their statistics from the first ``start_bn_batches``
     training batches (:func:`estimated_batch_norm_statistics`: every view
