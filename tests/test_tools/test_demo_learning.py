@@ -6,15 +6,17 @@ the machine's threads; its closing line must show a kNN top-1 at least 10
 points above the value before training (epoch 0) on the same MNIST5k val
 digits. docs/small_scale.md records the runs and the causes behind them.
 """
-import glob
 import os.path as osp
 import re
 
 import pytest
 
-from conftest import REPO, run_tool
+from conftest import REPO, load_tool, run_tool
 
-DEMO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*', '*_demo.py')))
+# The demos and their method names as the small CPU benchmark sees them.
+benchmark = load_tool('analysis_tools/small_scale_benchmark.py')
+DEMO_CONFIGS = benchmark.DEMO_CONFIGS
+method = benchmark.method_name
 SUMMARY = re.compile(r'kNN top-1: random init ([0-9.]+) -> trained '
                      r'([0-9.]+) \(raw pixels ([0-9.]+)\)')
 # Demos whose recipe does not reach +10 points yet (issue #17); strict, so
@@ -26,10 +28,6 @@ NOT_YET_LEARNING = {
     'collapse',
     'mulan-mocov3': 'MULAN-MoCo v3: +7 as shipped, +8 to +10 in experiments',
 }
-
-
-def method(config):
-    return osp.basename(config).split('_')[0]
 
 
 def test_every_method_has_one_demo():
