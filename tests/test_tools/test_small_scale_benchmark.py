@@ -1,5 +1,7 @@
 """tools/analysis_tools/small_scale_benchmark.py: the stretched schedules
 of the real demo configs, the table and the doc section it writes."""
+import json
+
 import pytest
 from mmengine.config import Config
 
@@ -38,16 +40,23 @@ def test_stretch_schedule_refuses_iteration_schedules():
         benchmark.stretch_schedule(cfg, 2, 4)
 
 
+RUN = dict(commit='abc1234', command='python tools/analysis_tools/'
+           'small_scale_benchmark.py --epoch-factor 6', date='2026-12-02')
+RESULTS = [
+    dict(RUN, method='mulan-byol', epochs=18, minutes=12.5, random_init=85.7,
+         final=96.2, raw_pixels=92.5, curve={0: 85.7, 2: 90.0, 18: 96.2}),
+    dict(RUN, method='siameseim', epochs=48, minutes=25.0, random_init=39.5,
+         final=55.0, raw_pixels=None, curve={0: 39.5, 48: 55.0}),
+]
+
+
 def test_table_and_doc_section(tmp_path):
-    results = [
-        dict(method='mulan-byol', epochs=18, minutes=12.5, random_init=85.7,
-             final=96.2, raw_pixels=92.5, curve={0: 85.7, 18: 96.2}),
-        dict(method='siameseim', epochs=48, minutes=25.0, random_init=39.5,
-             final=55.0, raw_pixels=None, curve={0: 39.5, 48: 55.0}),
-    ]
+    results = RESULTS
     table = benchmark.table(results)
-    assert '| mulan-byol | 18 | 12.5 | 85.7 | 96.2 | +10.5 | 92.5 |' in table
-    assert '| siameseim | 48 | 25.0 | 39.5 | 55.0 | +15.5 | - |' in table
+    assert ('| mulan-byol | 18 | 12.5 | 85.7 | 96.2 | +10.5 | 92.5 | '
+            '`abc1234` |') in table
+    assert ('| siameseim | 48 | 25.0 | 39.5 | 55.0 | +15.5 | - | '
+            '`abc1234` |') in table
     doc = tmp_path / 'small_scale.md'
     doc.write_text(f'# Title\n\n{benchmark.BEGIN}\nold\n{benchmark.END}\n'
                    'after\n')
@@ -70,3 +79,23 @@ def test_benchmark_command_names_a_subset_of_the_demos():
     one = benchmark.benchmark_command(benchmark.DEMO_CONFIGS[:1], 2.5)
     assert one == (everything.replace('6', '2.5') + ' ' +
                    benchmark.DEMO_CONFIGS[0][len(benchmark.REPO) + 1:])
+
+
+def test_a_later_run_replaces_its_rows_and_keeps_the_others(tmp_path):
+    results_file = tmp_path / 'results.json'
+    assert benchmark.load_results(str(results_file)) == []
+    results_file.write_text(json.dumps(dict(results=RESULTS)))
+    previous = benchmark.load_results(str(results_file))
+    assert previous[0]['curve'] == {0: 85.7, 2: 90.0, 18: 96.2}
+    rerun = dict(RESULTS[1], commit='def5678', final=60.0,
+                 command=RUN['command'] + ' configs/siameseim/x_demo.py')
+    conmim = dict(RESULTS[1], method='conmim', commit='def5678',
+                  command=rerun['command'])
+    merged = benchmark.merge(previous, [rerun, conmim])
+    assert [r['method'] for r in merged] == ['conmim', 'mulan-byol',
+                                             'siameseim']
+    assert merged[2]['final'] == 60.0 and merged[1] == previous[0]
+    assert benchmark.provenance(merged).splitlines() == [
+        f"Commit `def5678`, `{rerun['command']}`, 2026-12-02.",
+        f"Commit `abc1234`, `{RUN['command']}`, 2026-12-02.",
+    ]

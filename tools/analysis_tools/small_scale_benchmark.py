@@ -7,11 +7,14 @@ Each config is loaded, its schedule stretched by ``--epoch-factor``
 interval; the EMA momentum follows the iteration count by itself), saved
 to ``WORK_DIR/<config>/<config>.py`` and trained there by
 ``tools/train.py``. The results (method, minutes, kNN top-1 before
-training, at the end, on raw pixels, and every evaluation) go to
-``WORK_DIR/results.json``, a Markdown table to stdout and, with
-``--doc``, between the ``<!-- small-scale-benchmark:start -->`` and
-``<!-- small-scale-benchmark:end -->`` lines of that file, next to a PNG of
-the kNN curves (``--png``).
+training, at the end, on raw pixels, every evaluation, and the commit and
+command of the run) go to ``WORK_DIR/results.json``, a Markdown table to
+stdout and, with ``--doc``, between the ``<!-- small-scale-benchmark:start
+-->`` and ``<!-- small-scale-benchmark:end -->`` lines of that file, next
+to a PNG of the kNN curves (``--png``). The rows of methods that an
+earlier run in the same work dir trained and this one does not are kept,
+each with its own commit, so that the demos can be benchmarked one at a
+time.
 
 Example (the table of docs/small_scale.md)::
 
@@ -145,14 +148,43 @@ def table(results) -> str:
     """The Markdown table of the results."""
     lines = [
         '| method | epochs | minutes | random init | final kNN | gain | '
-        'raw pixels |', '|---|---|---|---|---|---|---|'
+        'raw pixels | commit |', '|---|---|---|---|---|---|---|---|'
     ]
     for r in results:
         raw = '-' if r['raw_pixels'] is None else f"{r['raw_pixels']:.1f}"
         lines.append(f"| {r['method']} | {r['epochs']} | {r['minutes']} | "
                      f"{r['random_init']:.1f} | {r['final']:.1f} | "
-                     f"{r['final'] - r['random_init']:+.1f} | {raw} |")
+                     f"{r['final'] - r['random_init']:+.1f} | {raw} | "
+                     f"`{r['commit']}` |")
     return '\n'.join(lines)
+
+
+def provenance(results) -> str:
+    """One line per run behind the rows: commit, command and date."""
+    runs = dict.fromkeys((r['commit'], r['command'], r['date'])
+                         for r in results)
+    return '\n'.join(f'Commit `{commit}`, `{command}`, {date}.'
+                     for commit, command, date in runs)
+
+
+def merge(previous, new):
+    """The rows of ``new`` and those of ``previous`` for the methods that
+    ``new`` does not have, in method order."""
+    rows = {r['method']: r for r in previous}
+    rows.update((r['method'], r) for r in new)
+    return [rows[method] for method in sorted(rows)]
+
+
+def load_results(path: str) -> list:
+    """The rows of an earlier ``results.json`` (none if there is no
+    file)."""
+    if not osp.exists(path):
+        return []
+    with open(path) as f:
+        results = json.load(f)['results']
+    for r in results:
+        r['curve'] = {int(epoch): v for epoch, v in r['curve'].items()}
+    return results
 
 
 def plot(results, out: str) -> None:
@@ -208,19 +240,20 @@ def write_doc(doc: str, section: str) -> None:
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.work_dir, exist_ok=True)
-    commit = git_commit()
-    results = []
+    results_file = osp.join(args.work_dir, 'results.json')
+    results = load_results(results_file)
+    run = dict(commit=git_commit(),
+               command=benchmark_command(args.configs, args.epoch_factor),
+               date=time.strftime('%Y-%m-%d'))
     for config in args.configs:
-        results.append(
-            train(config, args.work_dir, args.epoch_factor,
-                  args.evaluations))
-        with open(osp.join(args.work_dir, 'results.json'), 'w') as f:
-            json.dump(dict(commit=commit, results=results), f, indent=1)
+        result = train(config, args.work_dir, args.epoch_factor,
+                       args.evaluations)
+        results = merge(results, [dict(result, **run)])
+        with open(results_file, 'w') as f:
+            json.dump(dict(results=results), f, indent=1)
     png = args.png or osp.join(args.work_dir, 'knn_curves.png')
     plot(results, png)
-    section = (f'{table(results)}\n\nCommit `{commit}`, '
-               f'`{benchmark_command(args.configs, args.epoch_factor)}`, '
-               f'{time.strftime("%Y-%m-%d")}.')
+    section = f'{table(results)}\n\n{provenance(results)}'
     if args.doc:
         rel = osp.relpath(png, osp.dirname(osp.abspath(args.doc)))
         write_doc(args.doc, f'{section}\n\n![kNN top-1 curves]({rel})')
