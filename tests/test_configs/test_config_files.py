@@ -36,15 +36,15 @@ def test_model_builds(path):
     assert sum(p.numel() for p in model.parameters()) > 0
 
 
-def test_make_demo_config_is_the_simsiam_demo():
+def test_make_demo_config_is_the_mocov3_demo():
     demo = Config.fromfile(osp.join(REPO, 'configs', 'demo',
                                     'demo_pretrain.py'))
-    simsiam = Config.fromfile(
+    mocov3 = Config.fromfile(
         osp.join(REPO, 'configs', 'mulan',
-                 'mulan-simsiam_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py'))
+                 'mulan-mocov3_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py'))
     for key in ('model', 'train_dataloader', 'optim_wrapper',
                 'param_scheduler', 'train_cfg', 'custom_hooks'):
-        assert demo[key] == simsiam[key], key
+        assert demo[key] == mocov3[key], key
 
 
 DEMO_AND_PAPER = {

@@ -26,7 +26,6 @@ NOT_YET_LEARNING = {
     'conmim': 'ConMIM: within 1 point so far',
     'mulan-byol': 'MULAN-BYOL: +6 after one epoch, then its features '
     'collapse',
-    'mulan-mocov3': 'MULAN-MoCo v3: +7 as shipped, +8 to +10 in experiments',
 }
 
 
