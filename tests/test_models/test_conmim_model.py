@@ -115,6 +115,14 @@ def test_backbone_structure_and_parameter_counts():
     assert not any(p.requires_grad for p in model.target.parameters())
 
 
+@pytest.mark.parametrize('option', ['use_abs_pos_emb', 'use_rel_pos_bias'])
+def test_position_encoding_options_are_refused_by_name(option):
+    with pytest.raises(ValueError, match=f'ConMIMViT: {option} cannot be '
+                       'set in model.backbone'):
+        MODELS.build(dict(type='ConMIMViT', arch='small', img_size=64,
+                          patch_size=8, **{option: True}))
+
+
 @pytest.mark.parametrize('config,backbone,projector', [
     (SMALL, 21_599_400, 19_415_040),
     (LARGE, 303_137_216, 22_036_480),

@@ -43,18 +43,29 @@ class ConMIMViT(BEiTPretrainViT):
         **dict.fromkeys(['s', 'small'], BEiTViT.arch_zoo['deit-small']),
     }
 
+    # ConMIM's position encoding, not an option of this encoder.
+    position_encoding = dict(
+        use_abs_pos_emb=False,
+        use_rel_pos_bias=False,
+        use_shared_rel_pos_bias=True)
+
     def __init__(self,
                  arch='base',
                  layer_scale_init_value: float = 0.1,
                  init_cfg: Optional[dict] = None,
                  **kwargs):
+        fixed = sorted(set(kwargs) & set(self.position_encoding))
+        if fixed:
+            raise ValueError(
+                f'ConMIMViT: {", ".join(fixed)} cannot be set in '
+                'model.backbone; ConMIM encodes positions with one shared '
+                'relative position bias table and no absolute position '
+                'embedding')
         kwargs.setdefault('out_type', 'raw')
         kwargs.setdefault('final_norm', True)
         super().__init__(
             arch=arch,
-            use_abs_pos_emb=False,
-            use_rel_pos_bias=False,
-            use_shared_rel_pos_bias=True,
+            **self.position_encoding,
             layer_scale_init_value=layer_scale_init_value,
             init_cfg=init_cfg,
             **kwargs)
