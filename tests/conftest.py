@@ -14,7 +14,7 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The SiameseIM _demo config.
 DEMO_CONFIG = osp.join(
     REPO, 'configs', 'siameseim',
-    'siameseim_vit-tiny-p8_1xb64-amp-coslr-8e_mnist5k_demo.py')
+    'siameseim_vit-tiny-p8_1xb64-coslr-10e_mnist5k_demo.py')
 # The ConMIM _demo config.
 CONMIM_DEMO_CONFIG = osp.join(
     REPO, 'configs', 'conmim',

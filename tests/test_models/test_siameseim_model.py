@@ -22,7 +22,7 @@ from mmsiam.utils import register_all_modules
 PAPER = (f'{REPO}/configs/siameseim/'
          'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py')
 DEMO = (f'{REPO}/configs/siameseim/'
-        'siameseim_vit-tiny-p8_1xb64-amp-coslr-8e_mnist5k_demo.py')
+        'siameseim_vit-tiny-p8_1xb64-coslr-10e_mnist5k_demo.py')
 
 
 def build(path):

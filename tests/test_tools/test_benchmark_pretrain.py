@@ -8,7 +8,7 @@ from conftest import CONMIM_DEMO_CONFIG, REPO, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_pretrain.py')
 DEMO = osp.join(REPO, 'configs', 'siameseim',
-                'siameseim_vit-tiny-p8_1xb64-amp-coslr-8e_mnist5k_demo.py')
+                'siameseim_vit-tiny-p8_1xb64-coslr-10e_mnist5k_demo.py')
 
 
 @pytest.mark.parametrize('config,amp', [(DEMO, False), (DEMO, True),

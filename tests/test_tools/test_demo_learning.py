@@ -22,7 +22,6 @@ SUMMARY = re.compile(r'kNN top-1: random init ([0-9.]+) -> trained '
 # Demos whose recipe does not reach +10 points yet (issue #17); strict, so
 # that one which starts to pass fails here until it is taken off the list.
 NOT_YET_LEARNING = {
-    'siameseim': 'SiameseIM: +2 to +6 points so far',
     'conmim': 'ConMIM: within 1 point so far',
     'mulan-byol': 'MULAN-BYOL: +6 after one epoch, then its features '
     'collapse',

@@ -1,7 +1,9 @@
-# The SiameseIM recipe on the built-in data (4,000 MNIST digits) in under 3
-# minutes on 2 CPU cores. Inherits the paper config and overrides only size,
-# data and schedule: a 4-layer 64-d ViT on 64x64 views (8x8 patches of 8
-# pixels, 38 masked), 8 epochs. AMP runs as bfloat16 autocast without CUDA.
+# The SiameseIM recipe on the built-in data (4,000 MNIST digits) in under 5
+# minutes on 2 CPU cores. Inherits the paper config and overrides size, data
+# and schedule: a 4-layer 64-d ViT on 64x64 views (8x8 patches of 8 pixels,
+# 38 masked), 10 epochs; and three settings measured on this data
+# (docs/small_scale.md, causes 4, 5 and 8): kNN top-1 39.5 (random init) ->
+# 53.9 in 4.7 min, instead of 41.1 (the paper's settings, 8 epochs).
 _base_ = [
     'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py',
     '../_base_/evaluation/knn_mnist5k.py',
@@ -13,6 +15,7 @@ patch_size = 8
 grid_size = image_size // patch_size
 embed_dims = 64
 model = dict(
+    base_momentum=0.2,  # see the schedule below
     backbone=dict(
         arch=dict(
             _delete_=True,
@@ -81,11 +84,24 @@ train_dataloader = dict(
         type='SeededDataset',
         dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline)))
 
-# ----- schedule: 8 epochs (1 warm-up); the paper's peak lr 1e-3 -----
-# On MNIST a random ViT is already a fair kNN feature extractor; in this
-# short run the kNN top-1 rises slowly above its random-init value.
-max_epochs = 8
-optim_wrapper = dict(optimizer=dict(lr=1e-3))
+# ----- schedule: 10 epochs (1 warm-up), fp32 -----
+# - peak lr 3e-3 instead of the paper's 1e-3: 41.1 -> 45.8 after 8 epochs
+#   (1e-2 diverges: 22.9);
+# - the target starts as a copy of the online encoder (online weight 0.2
+#   instead of 0.005, on the same cosine to 0): 45.8 -> 46.9; the paper's
+#   momentum leaves 28 % of the random initialisation in the target after
+#   a 500-iteration run;
+# - fp32 instead of bf16 autocast, 1.6x faster per step on the CPU
+#   (0.221 vs 0.355 s), which buys 10 epochs instead of 8: 46.9 -> 53.9.
+max_epochs = 10
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    constructor='FrozenSummaryOptimWrapperConstructor',
+    optimizer=dict(
+        type='AdamW', lr=3e-3, betas=(0.9, 0.95), weight_decay=0.05),
+    clip_grad=dict(max_norm=1.0),
+    paramwise_cfg=dict(flat_decay_mult=0., bias_decay_mult=0.))
 param_scheduler = [
     dict(
         type='LinearLR',
