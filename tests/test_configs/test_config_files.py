@@ -67,22 +67,59 @@ def test_every_demo_config_is_checked():
     assert demos == set(DEMO_AND_PAPER)
 
 
+# The paper settings a _demo config adapts to the small data (issue #17;
+# each one commented in the config with its measurement, see
+# docs/small_scale.md). Everything else in `paper_recipe` must match.
+ADAPTED = {
+    DEMO_CONFIG: {
+        'model.base_momentum', 'optim_wrapper.type',
+        'optim_wrapper.optimizer.lr_is_the_paper_one'
+    },
+    osp.join(REPO, 'configs', 'mulan',
+             'mulan-mocov3_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py'): {
+        'model.base_momentum', 'model.end_momentum', 'model.head.loss',
+        'optim_wrapper.type', 'optim_wrapper.optimizer.type',
+        'optim_wrapper.optimizer.betas', 'optim_wrapper.optimizer.momentum',
+        'optim_wrapper.optimizer.weight_decay', 'optim_wrapper.paramwise_cfg'
+    },
+}
+
+
+def paper_recipe(cfg, paper_lr):
+    """The settings of a config that are the method's, not its size."""
+    optim_wrapper = cfg.optim_wrapper
+    recipe = {
+        'model.type': cfg.model.type,
+        'model.base_momentum': cfg.model.get('base_momentum'),
+        'model.end_momentum': cfg.model.get('end_momentum'),
+        'model.head.loss': cfg.model.head.loss,
+        'custom_hooks': [h['type'] for h in cfg.get('custom_hooks', [])],
+        'optim_wrapper.type': optim_wrapper.type,
+        'optim_wrapper.paramwise_cfg': optim_wrapper.get('paramwise_cfg'),
+        'optim_wrapper.clip_grad': optim_wrapper.get('clip_grad'),
+        # the ViT demos keep the paper's peak lr unless adapted (the
+        # ResNet demos scale it to batch 64)
+        'optim_wrapper.optimizer.lr_is_the_paper_one':
+        optim_wrapper.optimizer.lr == paper_lr,
+    }
+    for key in ('type', 'betas', 'momentum', 'weight_decay'):
+        recipe[f'optim_wrapper.optimizer.{key}'] = \
+            optim_wrapper.optimizer.get(key)
+    return recipe
+
+
 @pytest.mark.parametrize('demo_path,paper_path', DEMO_AND_PAPER.items(),
                          ids=lambda p: osp.basename(p)[:20])
 def test_demo_inherits_the_paper_recipe(demo_path, paper_path):
-    """_demo configs change size, data and schedule only."""
+    """_demo configs change size, data and schedule, and only the paper
+    settings listed in ADAPTED."""
     demo = Config.fromfile(demo_path)
     paper = Config.fromfile(osp.join(REPO, 'configs', paper_path))
-    assert demo.model.type == paper.model.type
-    assert demo.model.base_momentum == paper.model.base_momentum
-    assert demo.model.head.loss == paper.model.head.loss
-    assert ([h['type'] for h in demo.get('custom_hooks', [])] ==
-            [h['type'] for h in paper.get('custom_hooks', [])])
-    assert demo.optim_wrapper.type == paper.optim_wrapper.type
-    for key in ('type', 'betas', 'momentum', 'weight_decay'):
-        assert demo.optim_wrapper.optimizer.get(key) == \
-            paper.optim_wrapper.optimizer.get(key)
-    assert (demo.optim_wrapper.paramwise_cfg ==
-            paper.optim_wrapper.paramwise_cfg)
-    assert (demo.optim_wrapper.get('clip_grad') ==
-            paper.optim_wrapper.get('clip_grad'))
+    paper_lr = 1e-3 if demo.model.type == 'SiameseIM' else None
+    ours = paper_recipe(demo, paper_lr)
+    theirs = paper_recipe(paper, paper_lr)
+    if paper_lr is None:
+        del ours['optim_wrapper.optimizer.lr_is_the_paper_one']
+        del theirs['optim_wrapper.optimizer.lr_is_the_paper_one']
+    adapted = ADAPTED.get(demo_path, set())
+    assert {k for k in ours if ours[k] != theirs[k]} == adapted
