@@ -55,10 +55,11 @@ DEMO_AND_PAPER = {
 }
 DEMO_AND_PAPER.update({
     osp.join(REPO, 'configs', 'mulan',
-             f'mulan-{loss}_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py'):
+             f'mulan-{loss}_resnet18-w16_1xb64-coslr-{epochs}_mnist5k_demo.py'):
     f'mulan/mulan-{loss}_resnet50_{batch}-coslr-200e_in1k.py'
-    for loss, batch in (('byol', '4xb256'), ('simsiam', '4xb128'),
-                        ('mocov3', '4xb256'))
+    for loss, epochs, batch in (('byol', '5e', '4xb256'),
+                                ('simsiam', '3e', '4xb128'),
+                                ('mocov3', '3e', '4xb256'))
 })
 
 

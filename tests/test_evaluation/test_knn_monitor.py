@@ -19,7 +19,7 @@ from mmsiam.evaluation import (KNNAccuracy, feature_spectrum,
 from mmsiam.models.utils import global_feature
 
 MULAN_DEMO_CONFIG = (REPO + '/configs/mulan/'
-                     'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+                     'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 
 
 def reference_scores(queries, bank, labels, num_classes, k, t):

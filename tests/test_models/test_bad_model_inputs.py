@@ -8,7 +8,7 @@ from mmpretrain.structures import DataSample
 from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, build_model
 
 MULAN_DEMO = (f'{REPO}/configs/mulan/'
-              'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+              'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 
 
 @pytest.fixture(autouse=True)

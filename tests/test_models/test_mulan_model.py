@@ -22,7 +22,7 @@ from mmsiam.utils import register_all_modules
 CONFIGS = osp.join(REPO, 'configs', 'mulan')
 PAPER = osp.join(CONFIGS, 'mulan-byol_resnet50_4xb256-coslr-200e_in1k.py')
 DEMO = osp.join(CONFIGS,
-                'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+                'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 
 
 def build(config=DEMO, **model_options):

@@ -23,8 +23,6 @@ SUMMARY = re.compile(r'kNN top-1: random init ([0-9.]+) -> trained '
 # that one which starts to pass fails here until it is taken off the list.
 NOT_YET_LEARNING = {
     'conmim': 'ConMIM: within 1 point so far',
-    'mulan-byol': 'MULAN-BYOL: +6 after one epoch, then its features '
-    'collapse',
 }
 
 

@@ -10,7 +10,7 @@ TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'mulan_official_to_mmsiam.py')
 CONFIGS = osp.join(REPO, 'configs', 'mulan')
 BYOL_DEMO = osp.join(CONFIGS,
-                     'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+                     'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 VIT_PARTS = {'ln1': 'norm1', 'ln2': 'norm2', 'ffn.layers.0.0': 'mlp.fc1',
              'ffn.layers.1': 'mlp.fc2', 'attn': 'attn'}
 

@@ -15,7 +15,7 @@ from mmsiam.datasets import unwrap_seeded
 views_tool = load_tool('analysis_tools/visualize_views.py')
 MULAN_DEMO_CONFIG = osp.join(
     REPO, 'configs', 'mulan',
-    'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+    'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 GEOMETRIC = ('RandomFlip', 'RandomResizedCrop', 'RandomResizedCropWithBox')
 
 

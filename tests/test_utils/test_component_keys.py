@@ -11,7 +11,7 @@ from mmsiam.utils.component_keys import accepted_keys
 from mmsiam.utils.config_errors import ConfigKeyError
 
 MULAN_DEMO = osp.join(REPO, 'configs', 'mulan',
-                      'mulan-byol_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+                      'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 VITDET_COCO = osp.join(
     REPO, 'configs', 'benchmarks', 'mmdet',
     'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py')
