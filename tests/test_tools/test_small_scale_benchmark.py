@@ -99,3 +99,28 @@ def test_a_later_run_replaces_its_rows_and_keeps_the_others(tmp_path):
         f"Commit `def5678`, `{rerun['command']}`, 2026-12-02.",
         f"Commit `abc1234`, `{RUN['command']}`, 2026-12-02.",
     ]
+
+
+def test_commit_is_clean_when_only_its_own_outputs_changed(tmp_path):
+    """A second run in the same checkout rewrites the doc and PNG of the
+    first; only other changes make the commit '+changes'."""
+    import subprocess
+
+    def git(*args):
+        subprocess.run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t',
+                        *args], cwd=tmp_path, check=True, capture_output=True)
+
+    git('init', '-q')
+    for name in ('small_scale.md', 'knn.png', 'train.py'):
+        (tmp_path / name).write_text('first\n')
+    git('add', '.')
+    git('commit', '-qm', 'first')
+    outputs = (str(tmp_path / 'small_scale.md'), str(tmp_path / 'knn.png'))
+    commit = benchmark.git_commit(str(tmp_path), outputs)
+    assert '+' not in commit and commit != 'unknown'
+    for path in outputs:
+        with open(path, 'w') as f:
+            f.write('written by a run\n')
+    assert benchmark.git_commit(str(tmp_path), outputs) == commit
+    (tmp_path / 'train.py').write_text('changed\n')
+    assert benchmark.git_commit(str(tmp_path), outputs) == commit + '+changes'

@@ -100,14 +100,17 @@ def method_name(config: str) -> str:
     return osp.basename(config).split('_')[0]
 
 
-def git_commit() -> str:
-    """The checked-out commit, with '+changes' for a dirty tree."""
+def git_commit(repo: str = REPO, outputs=()) -> str:
+    """The checked-out commit of ``repo``, with '+changes' when a tracked
+    file other than ``outputs`` (this tool's own doc and PNG, which an
+    earlier run wrote) differs from it."""
     def git(*args):
-        return subprocess.run(['git', *args], cwd=REPO, capture_output=True,
+        return subprocess.run(['git', *args], cwd=repo, capture_output=True,
                               text=True).stdout.strip()
     commit = git('rev-parse', '--short', 'HEAD') or 'unknown'
-    return commit + ('+changes' if git('status', '--porcelain',
-                                       '--untracked-files=no') else '')
+    ours = {osp.relpath(osp.abspath(path), repo) for path in outputs if path}
+    changed = set(git('diff', '--name-only', 'HEAD').splitlines()) - ours
+    return commit + ('+changes' if changed else '')
 
 
 def train(config: str, work_dir: str, factor: float,
@@ -242,7 +245,7 @@ def main(argv=None):
     os.makedirs(args.work_dir, exist_ok=True)
     results_file = osp.join(args.work_dir, 'results.json')
     results = load_results(results_file)
-    run = dict(commit=git_commit(),
+    run = dict(commit=git_commit(outputs=(args.doc, args.png)),
                command=benchmark_command(args.configs, args.epoch_factor),
                date=time.strftime('%Y-%m-%d'))
     for config in args.configs:
