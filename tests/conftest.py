@@ -1,5 +1,6 @@
 """Shared fixtures: the repository paths, a command runner for the tools as a
 user runs them, and small data sets generated once per session."""
+import glob
 import importlib.util
 import json
 import os
@@ -19,6 +20,24 @@ DEMO_CONFIG = osp.join(
 CONMIM_DEMO_CONFIG = osp.join(
     REPO, 'configs', 'conmim',
     'conmim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py')
+# The MULAN-BYOL _demo config (the MoCo v3 demo inherits it).
+MULAN_DEMO_CONFIG = osp.join(
+    REPO, 'configs', 'mulan',
+    'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
+
+
+def demo_config(method):
+    """The one ``configs/*/*_demo.py`` of ``method`` ('siameseim',
+    'mulan-simsiam'...: the file name up to its first '_'), whatever
+    schedule its name states."""
+    configs = [
+        path for path in glob.glob(
+            osp.join(REPO, 'configs', '*', '*_demo.py'))
+        if osp.basename(path).split('_')[0] == method
+    ]
+    assert len(configs) == 1, (method, configs)
+    return configs[0]
+
 # Overrides that shrink the demo to a few iterations for tests.
 TINY_DEMO_OPTIONS = [
     'train_dataloader.dataset.dataset.indices=64',

@@ -6,7 +6,7 @@ import pytest
 from mmengine import DefaultScope
 from mmengine.config import Config
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
+from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, demo_config
 from mmsiam.registry import MODELS
 from mmsiam.utils.component_keys import check_component_keys
 from mmsiam.utils import register_all_modules
@@ -54,12 +54,10 @@ DEMO_AND_PAPER = {
     'conmim/conmim_vit-base-p16_32xb64-amp-coslr-800e_in1k.py',
 }
 DEMO_AND_PAPER.update({
-    osp.join(REPO, 'configs', 'mulan',
-             f'mulan-{loss}_resnet18-w16_1xb64-coslr-{epochs}_mnist5k_demo.py'):
+    demo_config(f'mulan-{loss}'):
     f'mulan/mulan-{loss}_resnet50_{batch}-coslr-200e_in1k.py'
-    for loss, epochs, batch in (('byol', '5e', '4xb256'),
-                                ('simsiam', '3e', '4xb128'),
-                                ('mocov3', '3e', '4xb256'))
+    for loss, batch in (('byol', '4xb256'), ('simsiam', '4xb128'),
+                        ('mocov3', '4xb256'))
 })
 
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from torch import nn
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
+from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO
 from mmsiam.datasets import ClassBalancedSubset
 from mmsiam.engine.runner import knn_summary
 from mmsiam.engine.runner.batch_norm_statistics import (
@@ -18,8 +18,6 @@ from mmsiam.evaluation import (KNNAccuracy, feature_spectrum,
                                weighted_knn_scores)
 from mmsiam.models.utils import global_feature
 
-MULAN_DEMO_CONFIG = (REPO + '/configs/mulan/'
-                     'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 
 
 def reference_scores(queries, bank, labels, num_classes, k, t):

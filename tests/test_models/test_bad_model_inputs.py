@@ -5,10 +5,9 @@ import torch
 from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, build_model
+from conftest import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG,
+                      build_model)
 
-MULAN_DEMO = (f'{REPO}/configs/mulan/'
-              'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 
 
 @pytest.fixture(autouse=True)
@@ -25,7 +24,7 @@ def test_siameseim_needs_two_views():
 
 
 def test_mulan_views_must_match_num_views():
-    model = build_model(MULAN_DEMO)
+    model = build_model(MULAN_DEMO_CONFIG)
     with pytest.raises(ValueError, match=r'MULAN takes inputs=\[global_0, '
                        r'global_1, local_2, local_3, cutout_4\]; got 2 views'):
         model.loss([torch.zeros(1, 3, 64, 64)] * 2, [DataSample()])

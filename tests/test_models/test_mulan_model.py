@@ -14,15 +14,14 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from conftest import REPO, build_model
+from conftest import MULAN_DEMO_CONFIG, REPO, build_model
 from mmsiam.models.heads import multi_task_pairs
 from mmsiam.registry import MODELS, TRANSFORMS
 from mmsiam.utils import register_all_modules
 
 CONFIGS = osp.join(REPO, 'configs', 'mulan')
 PAPER = osp.join(CONFIGS, 'mulan-byol_resnet50_4xb256-coslr-200e_in1k.py')
-DEMO = osp.join(CONFIGS,
-                'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
+DEMO = MULAN_DEMO_CONFIG
 
 
 def build(config=DEMO, **model_options):

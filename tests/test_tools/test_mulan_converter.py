@@ -4,13 +4,11 @@ import os.path as osp
 import re
 
 import torch
-from conftest import REPO, build_model, run_tool
+from conftest import MULAN_DEMO_CONFIG, REPO, build_model, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'mulan_official_to_mmsiam.py')
 CONFIGS = osp.join(REPO, 'configs', 'mulan')
-BYOL_DEMO = osp.join(CONFIGS,
-                     'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 VIT_PARTS = {'ln1': 'norm1', 'ln2': 'norm2', 'ffn.layers.0.0': 'mlp.fc1',
              'ffn.layers.1': 'mlp.fc2', 'attn': 'attn'}
 
@@ -58,7 +56,7 @@ def randomised(model):
 
 
 def test_training_checkpoint_round_trip(tmp_path):
-    model = build_model(BYOL_DEMO)
+    model = build_model(MULAN_DEMO_CONFIG)
     state = randomised(model)
     online = official_network(state, 'backbone.', 'neck.',
                               'head.predictors.')

@@ -1,6 +1,5 @@
 """The MULAN _demo configs (BYOL, SimSiam, MoCo v3) through tools/train.py:
 train, log the three task losses, resume with their target state."""
-import glob
 import os.path as osp
 import re
 import shutil
@@ -8,20 +7,15 @@ import shutil
 import pytest
 import torch
 
-from conftest import (REPO, TINY_DEMO_OPTIONS, resume_after_kill, run_tool,
-                      train_tiny)
+from conftest import (REPO, TINY_DEMO_OPTIONS, demo_config, resume_after_kill,
+                      run_tool, train_tiny)
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 LOSS_RANGE = {'byol': (0, 4), 'simsiam': (-0.34, 0.34), 'mocov3': (0, 20)}
 
 
 def demo(loss):
-    """The one MULAN _demo config of this loss (its schedule in the name
-    differs: BYOL 5 epochs, SimSiam and MoCo v3 3)."""
-    configs = glob.glob(osp.join(REPO, 'configs', 'mulan',
-                                 f'mulan-{loss}_resnet18-w16_*_demo.py'))
-    assert len(configs) == 1, configs
-    return configs[0]
+    return demo_config(f'mulan-{loss}')
 
 
 @pytest.fixture(scope='module', params=sorted(LOSS_RANGE))

@@ -1,6 +1,7 @@
 """tools/analysis_tools/small_scale_benchmark.py: the stretched schedules
 of the real demo configs, the table and the doc section it writes."""
 import json
+import subprocess
 
 import pytest
 from mmengine.config import Config
@@ -104,7 +105,6 @@ def test_a_later_run_replaces_its_rows_and_keeps_the_others(tmp_path):
 def test_commit_is_clean_when_only_its_own_outputs_changed(tmp_path):
     """A second run in the same checkout rewrites the doc and PNG of the
     first; only other changes make the commit '+changes'."""
-    import subprocess
 
     def git(*args):
         subprocess.run(['git', '-c', 'user.name=t', '-c', 'user.email=t@t',

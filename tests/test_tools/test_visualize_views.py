@@ -9,13 +9,11 @@ from mmengine.config import Config
 from PIL import Image
 from scipy.ndimage import map_coordinates
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, load_tool, run_tool
+from conftest import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG,
+                      REPO, load_tool, run_tool)
 from mmsiam.datasets import unwrap_seeded
 
 views_tool = load_tool('analysis_tools/visualize_views.py')
-MULAN_DEMO_CONFIG = osp.join(
-    REPO, 'configs', 'mulan',
-    'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 GEOMETRIC = ('RandomFlip', 'RandomResizedCrop', 'RandomResizedCropWithBox')
 
 

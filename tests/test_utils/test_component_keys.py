@@ -5,13 +5,11 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO
+from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO
 from mmsiam.utils import check_config
 from mmsiam.utils.component_keys import accepted_keys
 from mmsiam.utils.config_errors import ConfigKeyError
 
-MULAN_DEMO = osp.join(REPO, 'configs', 'mulan',
-                      'mulan-byol_resnet18-w16_1xb64-coslr-5e_mnist5k_demo.py')
 VITDET_COCO = osp.join(
     REPO, 'configs', 'benchmarks', 'mmdet',
     'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py')
@@ -28,7 +26,7 @@ VITDET_COCO = osp.join(
     (CONMIM_DEMO_CONFIG, {'model.head.loss.temperatur': 0.1},
      'model.head.loss: PatchContrastLoss has no argument "temperatur"; did '
      'you mean "temperature"?'),
-    (MULAN_DEMO, {'model.num_view': 2},
+    (MULAN_DEMO_CONFIG, {'model.num_view': 2},
      'model: MULAN has no argument "num_view"; did you mean "num_views"?'),
     # A dataset key put on the SeededDataset wrapper is misplaced.
     (DEMO_CONFIG, {'train_dataloader.dataset.indices': 64},
