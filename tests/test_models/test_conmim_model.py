@@ -12,14 +12,13 @@ from mmengine.dataset import default_collate
 from mmengine.logging import MessageHub
 from mmpretrain.datasets.transforms import SimMIMMaskGenerator
 
-from conftest import REPO, build_model
+from conftest import CONMIM_DEMO_CONFIG, REPO, build_model
 from mmsiam.registry import MODELS, TRANSFORMS
 from mmsiam.utils import register_all_modules
 
 CONFIGS = osp.join(REPO, 'configs', 'conmim')
 PAPER = osp.join(CONFIGS, 'conmim_vit-base-p16_32xb64-amp-coslr-800e_in1k.py')
-DEMO = osp.join(CONFIGS,
-                'conmim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py')
+DEMO = CONMIM_DEMO_CONFIG
 SMALL = osp.join(CONFIGS, 'conmim_vit-small-p16_32xb64-amp-coslr-300e_in1k.py')
 LARGE = osp.join(CONFIGS,
                  'conmim_vit-large-p16_32xb64-amp-coslr-1600e_in1k.py')

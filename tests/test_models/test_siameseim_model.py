@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
-from conftest import REPO
+from conftest import DEMO_CONFIG, REPO
 from mmsiam.models.losses import UniGradLoss
 from mmsiam.models.utils import (cosine_momentum, sincos_2d,
                                  sincos_2d_relative)
@@ -21,8 +21,7 @@ from mmsiam.utils import register_all_modules
 
 PAPER = (f'{REPO}/configs/siameseim/'
          'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py')
-DEMO = (f'{REPO}/configs/siameseim/'
-        'siameseim_vit-tiny-p8_1xb64-coslr-10e_mnist5k_demo.py')
+DEMO = DEMO_CONFIG
 
 
 def build(path):

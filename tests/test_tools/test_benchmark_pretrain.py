@@ -4,11 +4,10 @@ import re
 
 import pytest
 
-from conftest import CONMIM_DEMO_CONFIG, REPO, run_tool
+from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_pretrain.py')
-DEMO = osp.join(REPO, 'configs', 'siameseim',
-                'siameseim_vit-tiny-p8_1xb64-coslr-10e_mnist5k_demo.py')
+DEMO = DEMO_CONFIG
 
 
 @pytest.mark.parametrize('config,amp', [(DEMO, False), (DEMO, True),

@@ -7,14 +7,13 @@ import torch
 from mmengine import DefaultScope
 from mmengine.config import Config
 
-from conftest import REPO, run_tool
+from conftest import DEMO_CONFIG, REPO, run_tool
 from mmsiam.registry import MODELS
 from mmsiam.utils import register_all_modules
 
 TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'siameseim_official_to_mmsiam.py')
-DEMO = osp.join(REPO, 'configs', 'siameseim',
-                'siameseim_vit-tiny-p8_1xb64-coslr-10e_mnist5k_demo.py')
+DEMO = DEMO_CONFIG
 PAPER = osp.join(REPO, 'configs', 'siameseim',
                  'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py')
 
