@@ -28,6 +28,41 @@ def test_default_scope_mmsiam_builds_mmpretrain_and_mmengine_types():
         assert type(sampler).__module__.startswith('mmengine')
 
 
+def _upstream_nodes(name):
+    """The registry nodes that mmsiam's node ``name`` could shadow: its
+    ancestors (mmpretrain, mmengine) and mmdet's / mmseg's node of the same
+    kind, each with every module of its package registered."""
+    import mmdet.registry
+    import mmseg.registry
+    from mmdet.utils import register_all_modules as register_mmdet
+    from mmpretrain.utils import register_all_modules as register_mmpretrain
+    from mmseg.utils import register_all_modules as register_mmseg
+    for register in (register_mmpretrain, register_mmdet, register_mmseg,
+                     register_all_modules):
+        register(init_default_scope=False)
+    node = getattr(registry, name).parent
+    while node is not None:
+        yield node
+        node = node.parent
+    for package in (mmdet.registry, mmseg.registry):
+        if hasattr(package, name):
+            yield getattr(package, name)
+
+
+@pytest.mark.parametrize('name', registry.__all__)
+def test_no_registered_name_shadows_an_upstream_one(name):
+    """A type name means one class whatever the scope: none of mmsiam's
+    registered names is also registered upstream (mmsiam's AMP wrapper was
+    once ``AmpOptimWrapper`` and its feature-map LayerNorm ``LN2d``)."""
+    ours = set(getattr(registry, name).module_dict)
+    shadowed = {
+        f'{node.scope}.{key}'
+        for node in _upstream_nodes(name) for key in ours & set(
+            node.module_dict)
+    }
+    assert not shadowed, f'mmsiam {name} shadows {sorted(shadowed)}'
+
+
 def test_unknown_type_names_the_key_and_registry():
     with DefaultScope.overwrite_default_scope('mmsiam'):
         with pytest.raises(KeyError, match='ResNett.*mmsiam'):

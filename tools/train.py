@@ -72,10 +72,10 @@ def merge_args(cfg, args):
         cfg.work_dir = default_work_dir(args.config)
     if args.amp:
         optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-        if optim_wrapper == 'AmpOptimWrapper':
+        if optim_wrapper == 'AnyDeviceAmpOptimWrapper':
             print('AMP is already enabled in the config.')
         else:
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
+            cfg.optim_wrapper.type = 'AnyDeviceAmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if args.resume == 'auto':
         # The work dir's newest checkpoint, checked to be complete (None: a

@@ -18,7 +18,7 @@ _base_ = [
 train_dataloader = dict(batch_size=64)
 
 optim_wrapper = dict(
-    type='AmpOptimWrapper',
+    type='AnyDeviceAmpOptimWrapper',
     # frozen modules (the teacher) logged in one line
     constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',

@@ -48,7 +48,7 @@ def test_backbone_and_pyramid_shapes():
     feature = backbone(torch.randn(1, 3, 64, 96))
     assert feature[0].shape == (1, 32, 4, 6)  # stride 16, any aspect
     fpn = SimpleFPN(32, [8, 16, 32, 32], 16, num_outs=5,
-                    norm_cfg=dict(type='mmsiam.LN2d'))
+                    norm_cfg=dict(type='mmpretrain.LN2d', eps=1e-6))
     outs = fpn(feature)
     assert [o.shape[-2:] for o in outs] == [(16, 24), (8, 12), (4, 6),
                                             (2, 3), (1, 2)]

@@ -39,7 +39,7 @@ def test_options_are_merged(monkeypatch):
     cfg.merge_from_dict(args.cfg_options)
     cfg = train.merge_args(cfg, args)
     assert cfg.train_cfg.max_epochs == 7
-    assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    assert cfg.optim_wrapper.type == 'AnyDeviceAmpOptimWrapper'
     assert cfg.auto_scale_lr.enable is True
     assert cfg.launcher == 'pytorch'
     assert cfg.work_dir == osp.join(

@@ -89,7 +89,7 @@ def main(argv=None):
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     wrapper_cfg = dict(cfg.optim_wrapper)
     if args.amp:
-        wrapper_cfg['type'] = 'AmpOptimWrapper'
+        wrapper_cfg['type'] = 'AnyDeviceAmpOptimWrapper'
     else:
         wrapper_cfg['type'] = 'OptimWrapper'
         wrapper_cfg.pop('loss_scale', None)

@@ -2,7 +2,7 @@
 # then per-iteration cosine to 0 over 1600 epochs. Method configs set lr
 # (from their base lr and total batch), betas and paramwise options.
 optim_wrapper = dict(
-    type='AmpOptimWrapper',
+    type='AnyDeviceAmpOptimWrapper',
     # frozen modules (the target branch) logged in one line
     constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',

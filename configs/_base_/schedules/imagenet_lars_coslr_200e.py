@@ -6,7 +6,7 @@
 _base_ = 'warmup10_coslr_200e.py'
 
 optim_wrapper = dict(
-    type='AmpOptimWrapper',
+    type='AnyDeviceAmpOptimWrapper',
     # frozen modules (the target branch) logged in one line
     constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',

@@ -5,7 +5,7 @@
 # equal to the optimizer's). fp16 AMP.
 lr = 0.1
 optim_wrapper = dict(
-    type='AmpOptimWrapper',
+    type='AnyDeviceAmpOptimWrapper',
     # frozen modules (the target branch) logged in one line
     constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',

@@ -2,8 +2,8 @@
 # pretraining checkpoint (SiameseIM / ConMIM): LSJ 1024, 100 epochs
 # (184,375 iterations at batch 64 = 8 GPUs x 8), AdamW with layer-wise lr
 # decay 0.7, AMP. The detectron2 ViTDet-B recipe; mmdet's own Mask R-CNN,
-# LSJ pipeline, CocoDataset and CocoMetric, with mmsiam's ViTDet, SimpleFPN,
-# LN2d and layer-decay constructor.
+# LSJ pipeline, CocoDataset and CocoMetric, mmpretrain's LN2d, with mmsiam's
+# ViTDet, SimpleFPN and layer-decay constructor.
 #
 # Pass the checkpoint (a `backbone.*` file from
 # tools/model_converters/extract_backbone.py):
@@ -16,7 +16,8 @@ custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
 
 pretrained = None  # set by tools/benchmarks/mmdet/dist_train.sh
 image_size = (1024, 1024)
-norm_cfg = dict(type='mmsiam.LN2d', requires_grad=True)
+# mmpretrain's LayerNorm over the channels of a feature map, ViTDet's eps.
+norm_cfg = dict(type='mmpretrain.LN2d', eps=1e-6, requires_grad=True)
 
 model = dict(
     data_preprocessor=dict(
@@ -118,11 +119,11 @@ param_scheduler = [
 ]
 
 # AdamW, layer decay 0.7 over the 12 blocks; no weight decay on norms and
-# the position embedding. mmsiam's AmpOptimWrapper is mmengine's on GPUs
-# (and bf16 autocast on a CPU).
+# the position embedding. mmsiam's AnyDeviceAmpOptimWrapper is mmengine's
+# AmpOptimWrapper on GPUs (and bf16 autocast on a CPU).
 optim_wrapper = dict(
     _delete_=True,
-    type='mmsiam.AmpOptimWrapper',
+    type='mmsiam.AnyDeviceAmpOptimWrapper',
     constructor='mmsiam.LayerDecayOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.1),

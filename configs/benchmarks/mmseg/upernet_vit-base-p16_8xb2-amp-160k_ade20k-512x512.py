@@ -26,10 +26,11 @@ model = dict(
 
 # AdamW with layer-wise lr decay 0.65 over the 12 blocks; no weight decay
 # on norms, biases, the position embedding and the cls token. mmsiam's
-# AmpOptimWrapper: fp16 on GPUs (mmseg's `fp16` key is not read by mmengine).
+# AnyDeviceAmpOptimWrapper: fp16 on GPUs (mmseg's `fp16` key is not read by
+# mmengine).
 optim_wrapper = dict(
     _delete_=True,
-    type='mmsiam.AmpOptimWrapper',
+    type='mmsiam.AnyDeviceAmpOptimWrapper',
     constructor='mmsiam.LayerDecayOptimWrapperConstructor',
     optimizer=dict(
         type='AdamW', lr=1e-4, betas=(0.9, 0.999), weight_decay=0.05),

@@ -1,8 +1,8 @@
-from .amp_optim_wrapper import AmpOptimWrapper
+from .any_device_amp_optim_wrapper import AnyDeviceAmpOptimWrapper
 from .frozen_summary_constructor import FrozenSummaryOptimWrapperConstructor
 from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
 
 __all__ = [
-    'AmpOptimWrapper', 'FrozenSummaryOptimWrapperConstructor',
+    'AnyDeviceAmpOptimWrapper', 'FrozenSummaryOptimWrapperConstructor',
     'LayerDecayOptimWrapperConstructor'
 ]

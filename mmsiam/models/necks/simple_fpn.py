@@ -50,7 +50,9 @@ class SimpleFPN(BaseModule):
         num_outs (int): Levels, e.g. 5.
         scale_factors (Sequence[float]): Defaults to ``(4, 2, 1, 0.5)``;
             a stride-8 ViT uses ``(2, 1, 0.5, 0.25)``.
-        norm_cfg (dict): e.g. ``dict(type='mmsiam.LN2d')``.
+        norm_cfg (dict): Defaults to mmpretrain's channel LayerNorm of
+            feature maps with ViTDet's eps, ``dict(type='mmpretrain.LN2d',
+            eps=1e-6)``.
 
     Shape:
         ``((B, C, H, W),) -> num_outs maps (B, out_channels, ., .)``.
@@ -62,7 +64,7 @@ class SimpleFPN(BaseModule):
                  out_channels: int,
                  num_outs: int,
                  scale_factors: Sequence[float] = (4, 2, 1, 0.5),
-                 norm_cfg: dict = dict(type='mmsiam.LN2d'),
+                 norm_cfg: dict = dict(type='mmpretrain.LN2d', eps=1e-6),
                  init_cfg=None):
         super().__init__(init_cfg=init_cfg)
         rescales = [

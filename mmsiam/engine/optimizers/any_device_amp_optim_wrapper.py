@@ -1,7 +1,7 @@
 from contextlib import contextmanager
 
 import torch
-from mmengine.optim import AmpOptimWrapper as MMEngineAmpOptimWrapper
+from mmengine.optim import AmpOptimWrapper
 from mmengine.optim import OptimWrapper
 from torch import nn
 
@@ -9,7 +9,7 @@ from mmsiam.registry import OPTIM_WRAPPERS
 
 
 @OPTIM_WRAPPERS.register_module()
-class AmpOptimWrapper(MMEngineAmpOptimWrapper):
+class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
     """Mixed precision on any device.
 
     With CUDA this is mmengine's ``AmpOptimWrapper`` unchanged (fp16
@@ -20,8 +20,10 @@ class AmpOptimWrapper(MMEngineAmpOptimWrapper):
     Checkpoints move between the two: a saved ``loss_scaler`` state is
     ignored on the CPU, and a missing one leaves the scaler at its start.
 
-    Under ``default_scope='mmsiam'``, ``type='AmpOptimWrapper'`` and
-    ``tools/train.py --amp`` use this class.
+    Its own name, so that it does not shadow mmengine's ``AmpOptimWrapper``
+    under the ``mmsiam`` scope: ``type='AnyDeviceAmpOptimWrapper'`` (from
+    mmdet / mmseg configs ``'mmsiam.AnyDeviceAmpOptimWrapper'``); the
+    pretraining configs and ``tools/train.py --amp`` use it.
     """
 
     def __init__(self,
@@ -36,8 +38,9 @@ class AmpOptimWrapper(MMEngineAmpOptimWrapper):
             return
         OptimWrapper.__init__(self, **kwargs)
         if dtype not in (None, 'bfloat16', torch.bfloat16):
-            raise ValueError(f'AmpOptimWrapper: dtype={dtype} is not '
-                             'supported on the CPU; use bfloat16 (default)')
+            raise ValueError(
+                f'AnyDeviceAmpOptimWrapper: dtype={dtype} is not supported '
+                'on the CPU; use bfloat16 (default)')
         self.loss_scaler = None
         self._scale_update_param = None
         self.cast_dtype = torch.bfloat16

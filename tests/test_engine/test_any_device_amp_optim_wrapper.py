@@ -2,15 +2,16 @@ import pytest
 import torch
 from torch import nn
 
-from mmsiam.engine import AmpOptimWrapper
+from mmsiam.engine import AnyDeviceAmpOptimWrapper
 from mmsiam.registry import OPTIM_WRAPPERS
 
 pytestmark = pytest.mark.skipif(
-    torch.cuda.is_available(), reason='the CPU path of AmpOptimWrapper')
+    torch.cuda.is_available(),
+    reason='the CPU path of AnyDeviceAmpOptimWrapper')
 
 
 def _wrapper(model):
-    return AmpOptimWrapper(
+    return AnyDeviceAmpOptimWrapper(
         optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
         clip_grad=dict(max_norm=1.0))
 
@@ -35,8 +36,9 @@ def test_gpu_checkpoint_state_loads_on_cpu():
 
 
 def test_registered_name_is_the_mmsiam_class():
-    assert OPTIM_WRAPPERS.get('AmpOptimWrapper') is AmpOptimWrapper
+    assert OPTIM_WRAPPERS.get(
+        'AnyDeviceAmpOptimWrapper') is AnyDeviceAmpOptimWrapper
     with pytest.raises(ValueError, match='float16'):
-        AmpOptimWrapper(
+        AnyDeviceAmpOptimWrapper(
             dtype='float16',
             optimizer=torch.optim.SGD(nn.Linear(1, 1).parameters(), lr=1))
