@@ -1,12 +1,8 @@
-"""mmsiam: Siamese self-supervised pretraining on the OpenMMLab stack."""
-from .utils.atomic_files import use_atomic_local_backend
-from .utils.checkpoint_loading import use_safe_local_checkpoint_loader
-from .utils.compat import apply_stack_fixes
-from .version import __version__, version_info
+"""mmsiam: Siamese self-supervised pretraining on the OpenMMLab stack.
 
-apply_stack_fixes()
-# Checkpoints: written atomically, read weights-only with clear errors.
-use_atomic_local_backend()
-use_safe_local_checkpoint_loader()
+Importing it registers nothing in other libraries and changes none of them;
+the fixes for the pinned stack are applied by :mod:`mmsiam.runtime`.
+"""
+from .version import __version__, version_info
 
 __all__ = ['__version__', 'version_info']

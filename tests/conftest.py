@@ -11,6 +11,12 @@ import sys
 
 import pytest
 
+from mmsiam.runtime import setup_runtime
+
+# In-process tests run the stack as mmsiam's tools do: with its runtime
+# fixes (tests/test_runtime.py checks them in fresh interpreters).
+setup_runtime()
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 # The SiameseIM _demo config.
 DEMO_CONFIG = osp.join(

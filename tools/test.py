@@ -7,7 +7,7 @@ import sys
 
 from mmengine.config import Config, DictAction
 
-import mmsiam  # noqa: F401  (weights_only allow-list for checkpoints)
+from mmsiam.runtime import setup_runtime
 from mmsiam.utils import (check_config, default_work_dir, exit_distributed,
                           prepare_distributed_env, register_all_modules)
 
@@ -61,6 +61,7 @@ def merge_args(cfg, args):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:

@@ -9,8 +9,8 @@ import sys
 
 from mmengine.config import Config, DictAction
 
-import mmsiam  # noqa: F401  (weights_only allow-list for checkpoints)
 from mmsiam.engine.runner import knn_summary
+from mmsiam.runtime import setup_runtime
 from mmsiam.utils import (check_config, default_work_dir, exit_distributed,
                           prepare_distributed_env, register_all_modules)
 from mmsiam.utils.checkpoint_loading import (latest_checkpoint,
@@ -148,6 +148,7 @@ def report_outputs(runner, cfg):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:

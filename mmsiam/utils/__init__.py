@@ -1,4 +1,4 @@
-from .compat import (allow_mmengine_checkpoint_globals, apply_stack_fixes,
+from .compat import (allow_mmengine_checkpoint_globals,
                      history_buffer_getattr, patch_lvis_numpy_aliases)
 from .config_checks import check_config
 from .distributed import exit_distributed, prepare_distributed_env
@@ -7,7 +7,7 @@ from .setup_env import register_all_modules
 from .work_dir import default_work_dir
 
 __all__ = [
-    'allow_mmengine_checkpoint_globals', 'apply_stack_fixes',
+    'allow_mmengine_checkpoint_globals',
     'history_buffer_getattr', 'patch_lvis_numpy_aliases',
     'check_config', 'prepare_distributed_env', 'register_all_modules',
     'default_work_dir', 'exit_distributed', 'preserved_random_state'

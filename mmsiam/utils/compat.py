@@ -1,7 +1,8 @@
 """Compatibility fixes for the OpenMMLab stack on torch 2.14 / numpy 2.
 
-Every fix mmsiam needs for its pinned stack lives here, is applied once when
-``mmsiam`` is imported, and is scoped as narrowly as possible:
+The fixes mmsiam needs for its pinned stack, each scoped as narrowly as
+possible. Nothing here runs on import: :mod:`mmsiam.runtime` applies them
+(with a version guard each) when a tool or a config asks for it.
 
 * **weights_only checkpoints.** torch >= 2.6 loads with ``weights_only=True``
   by default, and mmengine 0.10.7 calls ``torch.load`` without the argument.
@@ -54,7 +55,7 @@ __all__ = [
     'allow_mmengine_checkpoint_globals', 'history_buffer_getattr',
     'patch_lvis_numpy_aliases', 'adjust_hue', 'patch_mmcv_adjust_hue',
     'resize_relative_position_bias_table',
-    'patch_mmpretrain_rel_pos_resize', 'apply_stack_fixes'
+    'patch_mmpretrain_rel_pos_resize'
 ]
 
 # Methods HistoryBuffer registers in every instance (``register_statistics``
@@ -254,10 +255,3 @@ def patch_mmpretrain_rel_pos_resize():
         module.resize_relative_position_bias_table = \
             resize_relative_position_bias_table
 
-
-def apply_stack_fixes():
-    """Every fix of this module; called once by ``import mmsiam``."""
-    allow_mmengine_checkpoint_globals()
-    patch_lvis_numpy_aliases()
-    patch_mmcv_adjust_hue()
-    patch_mmpretrain_rel_pos_resize()

@@ -27,9 +27,9 @@ from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from torch.utils.flop_counter import FlopCounterMode
 
-import mmsiam  # noqa: F401
 from mmsiam.datasets import unwrap_seeded
 from mmsiam.registry import MODELS, TRANSFORMS
+from mmsiam.runtime import setup_runtime
 from mmsiam.utils import register_all_modules
 
 
@@ -80,6 +80,7 @@ def peak_memory_mb(device):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     if args.threads:
         torch.set_num_threads(args.threads)
     register_all_modules()

@@ -339,6 +339,8 @@ def grid_size_of(cfg) -> Optional[int]:
 
 def main(argv=None):
     args = parse_args(argv)
+    from mmsiam.runtime import setup_runtime
+    setup_runtime()
     from mmengine.config import Config
     from mmengine.utils import ProgressBar
 

@@ -43,6 +43,7 @@ import sys
 
 import torch
 
+from mmsiam.runtime import setup_runtime
 from mmsiam.utils.checkpoint_io import (load_official_state_dict,
                                         save_converted)
 from mmsiam.utils.key_mapping import block_depth, map_keys, vit_encoder_rules
@@ -162,6 +163,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     state_dict = load_official_state_dict(args.src)
     try:
         if is_finetuned(state_dict):

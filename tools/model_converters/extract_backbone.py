@@ -31,7 +31,7 @@ import sys
 from mmengine.config import Config
 from mmengine.runner.checkpoint import _load_checkpoint
 
-import mmsiam  # noqa: F401  (weights_only allow-list)
+from mmsiam.runtime import setup_runtime
 from mmsiam.utils.checkpoint_io import file_size, save_checkpoint, timed_step
 from mmsiam.utils.key_mapping import expand_shared_rel_pos_bias
 
@@ -93,6 +93,7 @@ def extract(state_dict, branch):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     with timed_step(f'loading {args.checkpoint} '
                     f'({file_size(args.checkpoint)})'):
         checkpoint = _load_checkpoint(args.checkpoint, map_location='cpu')

@@ -46,6 +46,7 @@ import sys
 
 import torch
 
+from mmsiam.runtime import setup_runtime
 from mmsiam.utils.checkpoint_io import load_official_checkpoint, save_converted
 from mmsiam.utils.key_mapping import map_keys, vit_encoder_rules
 
@@ -177,6 +178,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     checkpoint = load_official_checkpoint(args.src)
     try:
         converted, notes = convert(checkpoint, args.backbone_only,

@@ -40,6 +40,7 @@ import sys
 
 import torch
 
+from mmsiam.runtime import setup_runtime
 from mmsiam.utils.checkpoint_io import (load_official_state_dict,
                                         save_converted)
 from mmsiam.utils.key_mapping import (BLOCK, block_depth, map_keys,
@@ -169,6 +170,7 @@ def convert(state_dict):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     state_dict = load_official_state_dict(args.src)
     try:
         converted, notes = convert(state_dict)

@@ -11,7 +11,8 @@
 #   python tools/model_converters/extract_backbone.py CONMIM.pth BACKBONE.pth
 #   tools/benchmarks/classification/dist_train.sh THIS_CONFIG BACKBONE.pth 8
 _base_ = 'mmpretrain::beit/benchmarks/beit-base-p16_8xb128-coslr-100e_in1k.py'
-custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmsiam', 'mmsiam.runtime'], allow_failed_imports=False)
 
 data_preprocessor = dict(
     mean=[123.675, 116.28, 103.53], std=[58.395, 57.12, 57.375])

@@ -7,7 +7,8 @@
 # strictly loaded ViT.
 #   tools/benchmarks/classification/dist_train.sh THIS_CONFIG BACKBONE.pth 8
 _base_ = 'mmpretrain::mae/benchmarks/vit-base-p16_8xb2048-linear-coslr-90e_in1k.py'
-custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmsiam', 'mmsiam.runtime'], allow_failed_imports=False)
 
 pretrained = None  # set by tools/benchmarks/classification/dist_train.sh
 model = dict(

@@ -6,7 +6,8 @@
 # epochs, tolerance 1e-3. Run with
 #   python tools/benchmarks/classification/logistic_regression.py THIS_CONFIG BACKBONE.pth
 _base_ = 'mmpretrain::_base_/datasets/imagenet_bs64_pil_resize.py'
-custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmsiam', 'mmsiam.runtime'], allow_failed_imports=False)
 default_scope = 'mmsiam'
 
 backbone = dict(

@@ -3,7 +3,8 @@
 # strictly from `backbone.*` weights.
 #   tools/benchmarks/mmdet/dist_train.sh THIS_CONFIG BACKBONE.pth 8
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
-custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmsiam', 'mmsiam.runtime'], allow_failed_imports=False)
 
 pretrained = None  # set by tools/benchmarks/mmdet/dist_train.sh
 model = dict(

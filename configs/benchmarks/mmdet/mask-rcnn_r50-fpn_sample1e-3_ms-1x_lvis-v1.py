@@ -3,7 +3,8 @@
 # ResNet-50 of an mmsiam pretraining checkpoint, loaded strictly.
 #   tools/benchmarks/mmdet/dist_train.sh THIS_CONFIG BACKBONE.pth 8
 _base_ = 'mmdet::lvis/mask-rcnn_r50_fpn_sample1e-3_ms-1x_lvis-v1.py'
-custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmsiam', 'mmsiam.runtime'], allow_failed_imports=False)
 
 pretrained = None  # set by tools/benchmarks/mmdet/dist_train.sh
 model = dict(

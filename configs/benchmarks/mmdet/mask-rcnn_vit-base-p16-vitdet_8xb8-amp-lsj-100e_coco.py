@@ -12,7 +12,8 @@ _base_ = [
     'mmdet::_base_/models/mask-rcnn_r50_fpn.py',
     'mmdet::common/lsj-100e_coco-instance.py',
 ]
-custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmsiam', 'mmsiam.runtime'], allow_failed_imports=False)
 
 pretrained = None  # set by tools/benchmarks/mmdet/dist_train.sh
 image_size = (1024, 1024)

@@ -6,7 +6,8 @@
 #
 #   tools/benchmarks/mmseg/dist_train.sh THIS_CONFIG BACKBONE.pth 8
 _base_ = 'mmseg::mae/mae-base_upernet_8xb2-amp-160k_ade20k-512x512.py'
-custom_imports = dict(imports=['mmsiam'], allow_failed_imports=False)
+custom_imports = dict(
+    imports=['mmsiam', 'mmsiam.runtime'], allow_failed_imports=False)
 
 pretrained = None  # set by tools/benchmarks/mmseg/dist_train.sh
 model = dict(

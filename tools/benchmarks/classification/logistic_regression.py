@@ -31,8 +31,8 @@ from mmengine.dataset import pseudo_collate
 from sklearn.linear_model import LogisticRegression
 from torch.utils.data import DataLoader, Subset
 
-import mmsiam  # noqa: F401
 from mmsiam.registry import DATASETS, MODELS
+from mmsiam.runtime import setup_runtime
 from mmsiam.utils import (check_config, default_work_dir,
                           register_all_modules)
 
@@ -90,6 +90,7 @@ def top_k(probs: np.ndarray, classes: np.ndarray, labels: np.ndarray, k):
 
 def main(argv=None):
     args = parse_args(argv)
+    setup_runtime()
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
