@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmpretrain.structures import DataSample
@@ -48,8 +48,8 @@ class SiameseIM(MomentumTargetSelfSupervisor):
         # The fixed position embedding is shared, not copied.
         self.target.module[0].pos_embed = self.backbone.pos_embed
 
-    def extract_feat(self, inputs: Tensor, **kwargs) -> Tensor:
-        """Online encoder tokens ``(B, 1 + G*G, D)`` of full images."""
+    def extract_feat(self, inputs: Tensor, **kwargs) -> Tuple[Tensor]:
+        """Online encoder tokens ``((B, 1 + G*G, D),)`` of full images."""
         return self.backbone(inputs)
 
     def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
@@ -62,8 +62,8 @@ class SiameseIM(MomentumTargetSelfSupervisor):
         self.momentum_update()
         with torch.no_grad():
             target_encoder, target_projector = self.target.module
-            target = target_projector(target_encoder(view2))[:, 1:]
+            target = target_projector(target_encoder(view2)[0])[:, 1:]
 
-        online = self.neck(self.backbone(view1, mask))
+        online = self.neck(self.backbone(view1, mask)[0])
         pred = self.head.predict(online, mask, geometry)
         return dict(loss=self.head.loss(pred, target))

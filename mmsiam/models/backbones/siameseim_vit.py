@@ -1,4 +1,4 @@
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 from mmpretrain.models.backbones import VisionTransformer
@@ -63,7 +63,8 @@ class SiameseIMViT(VisionTransformer):
         nn.init.normal_(self.cls_token, std=0.02)
         self.apply(xavier_linear_unit_norm)
 
-    def forward(self, x: Tensor, mask: Optional[Tensor] = None) -> Tensor:
+    def forward(self, x: Tensor,
+                mask: Optional[Tensor] = None) -> Tuple[Tensor]:
         """Encode the visible patches of ``x``.
 
         Args:
@@ -72,7 +73,8 @@ class SiameseIMViT(VisionTransformer):
                 image must mask the same number of patches. None encodes all.
 
         Returns:
-            Tensor: ``(B, 1 + N_visible, D)``, cls token first.
+            tuple[Tensor]: One stage, tokens ``(B, 1 + N_visible, D)``, cls
+            token first (the OpenMMLab backbone convention).
         """
         tokens = self.patch_embed(x)[0] + self.pos_embed[:, 1:]
         if mask is not None:
@@ -88,5 +90,5 @@ class SiameseIMViT(VisionTransformer):
         tokens = self.drop_after_pos(torch.cat([cls, tokens], dim=1))
         for layer in self.layers:
             tokens = layer(tokens)
-        return tokens
+        return (tokens, )
 
