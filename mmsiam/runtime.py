@@ -113,19 +113,26 @@ RUNTIME_FIXES = (
 )
 
 
+# The names of the fixes applied by the first setup_runtime() call.
+_applied: Optional[List[str]] = None
+
+
 def setup_runtime() -> List[str]:
     """Apply every fix of :data:`RUNTIME_FIXES` that the installed versions
-    need; calling it again changes nothing.
+    need, once per process: a later call (the tools call it after importing
+    this module, which already did) changes nothing and checks no version
+    again.
 
     Returns:
         list[str]: The names of the fixes in effect.
     """
-    applied = []
-    for fix in RUNTIME_FIXES:
-        if fix.needed():
+    global _applied
+    if _applied is None:
+        needed = [fix for fix in RUNTIME_FIXES if fix.needed()]
+        for fix in needed:
             fix.apply()
-            applied.append(fix.name)
-    return applied
+        _applied = [fix.name for fix in needed]
+    return list(_applied)
 
 
 setup_runtime()

@@ -28,18 +28,23 @@ def test_default_scope_mmsiam_builds_mmpretrain_and_mmengine_types():
         assert type(sampler).__module__.startswith('mmengine')
 
 
-def _upstream_nodes(name):
-    """The registry nodes that mmsiam's node ``name`` could shadow: its
-    ancestors (mmpretrain, mmengine) and mmdet's / mmseg's node of the same
-    kind, each with every module of its package registered."""
-    import mmdet.registry
-    import mmseg.registry
+@pytest.fixture(scope='module')
+def every_package_registered():
+    """Every module of mmpretrain, mmdet, mmseg and mmsiam registered."""
     from mmdet.utils import register_all_modules as register_mmdet
     from mmpretrain.utils import register_all_modules as register_mmpretrain
     from mmseg.utils import register_all_modules as register_mmseg
     for register in (register_mmpretrain, register_mmdet, register_mmseg,
                      register_all_modules):
         register(init_default_scope=False)
+
+
+def _upstream_nodes(name):
+    """The registry nodes that mmsiam's node ``name`` could shadow: its
+    ancestors (mmpretrain, mmengine) and mmdet's / mmseg's node of the same
+    kind."""
+    import mmdet.registry
+    import mmseg.registry
     node = getattr(registry, name).parent
     while node is not None:
         yield node
@@ -50,7 +55,8 @@ def _upstream_nodes(name):
 
 
 @pytest.mark.parametrize('name', registry.__all__)
-def test_no_registered_name_shadows_an_upstream_one(name):
+def test_no_registered_name_shadows_an_upstream_one(
+        name, every_package_registered):
     """A type name means one class whatever the scope: none of mmsiam's
     registered names is also registered upstream (mmsiam's AMP wrapper was
     once ``AmpOptimWrapper`` and its feature-map LayerNorm ``LN2d``)."""
