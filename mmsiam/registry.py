@@ -8,7 +8,8 @@ scopes (mmdet, mmseg) can reach mmsiam types as ``type='mmsiam.Name'`` after
 
 Parents are not imported lazily by mmengine; the ``mmsiam`` sub-packages
 named in ``locations`` import the matching mmpretrain sub-packages so that
-their types are registered when an mmsiam node is searched.
+their types are registered when an mmsiam node is searched (the visualizer
+nodes name ``mmpretrain.visualization`` itself).
 
 mmengine resolves a scoped key (``'mmsiam.X'`` built from an mmdet or mmseg
 registry) only among the *root's direct children*, while each mmsiam node
@@ -30,51 +31,56 @@ __all__ = [
 
 
 def _child(name, parent, location):
-    node = Registry(
-        name, parent=parent, scope='mmsiam',
-        locations=[f'mmsiam.{location}'])
+    node = Registry(name, parent=parent, scope='mmsiam', locations=[location])
     root = parent._get_root_registry()
     root._children.setdefault(node.scope, node)
     return node
 
 
 # mmsiam.engine
-RUNNERS = _child('runner', mmpretrain_registry.RUNNERS, 'engine')
+RUNNERS = _child('runner', mmpretrain_registry.RUNNERS, 'mmsiam.engine')
 RUNNER_CONSTRUCTORS = _child('runner constructor',
-                             mmpretrain_registry.RUNNER_CONSTRUCTORS, 'engine')
-LOOPS = _child('loop', mmpretrain_registry.LOOPS, 'engine')
-HOOKS = _child('hook', mmpretrain_registry.HOOKS, 'engine')
+                             mmpretrain_registry.RUNNER_CONSTRUCTORS,
+                             'mmsiam.engine')
+LOOPS = _child('loop', mmpretrain_registry.LOOPS, 'mmsiam.engine')
+HOOKS = _child('hook', mmpretrain_registry.HOOKS, 'mmsiam.engine')
 LOG_PROCESSORS = _child('log processor', mmpretrain_registry.LOG_PROCESSORS,
-                        'engine')
-OPTIMIZERS = _child('optimizer', mmpretrain_registry.OPTIMIZERS, 'engine')
+                        'mmsiam.engine')
+OPTIMIZERS = _child('optimizer', mmpretrain_registry.OPTIMIZERS,
+                    'mmsiam.engine')
 OPTIM_WRAPPERS = _child('optim_wrapper', mmpretrain_registry.OPTIM_WRAPPERS,
-                        'engine')
+                        'mmsiam.engine')
 OPTIM_WRAPPER_CONSTRUCTORS = _child(
     'optimizer wrapper constructor',
-    mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS, 'engine')
+    mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS, 'mmsiam.engine')
 PARAM_SCHEDULERS = _child('parameter scheduler',
-                          mmpretrain_registry.PARAM_SCHEDULERS, 'engine')
+                          mmpretrain_registry.PARAM_SCHEDULERS,
+                          'mmsiam.engine')
 
 # mmsiam.datasets
-DATASETS = _child('dataset', mmpretrain_registry.DATASETS, 'datasets')
+DATASETS = _child('dataset', mmpretrain_registry.DATASETS, 'mmsiam.datasets')
 DATA_SAMPLERS = _child('data sampler', mmpretrain_registry.DATA_SAMPLERS,
-                       'datasets')
-TRANSFORMS = _child('transform', mmpretrain_registry.TRANSFORMS, 'datasets')
+                       'mmsiam.datasets')
+TRANSFORMS = _child('transform', mmpretrain_registry.TRANSFORMS,
+                    'mmsiam.datasets')
 
 # mmsiam.models
-MODELS = _child('model', mmpretrain_registry.MODELS, 'models')
+MODELS = _child('model', mmpretrain_registry.MODELS, 'mmsiam.models')
 MODEL_WRAPPERS = _child('model_wrapper', mmpretrain_registry.MODEL_WRAPPERS,
-                        'models')
+                        'mmsiam.models')
 WEIGHT_INITIALIZERS = _child('weight initializer',
-                             mmpretrain_registry.WEIGHT_INITIALIZERS, 'models')
-TASK_UTILS = _child('task util', mmpretrain_registry.TASK_UTILS, 'models')
+                             mmpretrain_registry.WEIGHT_INITIALIZERS,
+                             'mmsiam.models')
+TASK_UTILS = _child('task util', mmpretrain_registry.TASK_UTILS,
+                    'mmsiam.models')
 
 # mmsiam.evaluation
-METRICS = _child('metric', mmpretrain_registry.METRICS, 'evaluation')
-EVALUATORS = _child('evaluator', mmpretrain_registry.EVALUATORS, 'evaluation')
+METRICS = _child('metric', mmpretrain_registry.METRICS, 'mmsiam.evaluation')
+EVALUATORS = _child('evaluator', mmpretrain_registry.EVALUATORS,
+                    'mmsiam.evaluation')
 
-# mmsiam.visualization
+# mmsiam has no visualizers of its own: its nodes import mmpretrain's.
 VISUALIZERS = _child('visualizer', mmpretrain_registry.VISUALIZERS,
-                     'visualization')
+                     'mmpretrain.visualization')
 VISBACKENDS = _child('vis_backend', mmpretrain_registry.VISBACKENDS,
-                     'visualization')
+                     'mmpretrain.visualization')

@@ -22,11 +22,11 @@ from typing import Callable, List, NamedTuple, Optional, Tuple
 
 from mmengine.utils import digit_version
 
-from .utils.atomic_files import use_atomic_local_backend
-from .utils.checkpoint_loading import use_safe_local_checkpoint_loader
-from .utils.compat import (allow_mmengine_checkpoint_globals,
-                           patch_lvis_numpy_aliases, patch_mmcv_adjust_hue,
-                           patch_mmpretrain_rel_pos_resize)
+from .checkpoint.atomic_files import use_atomic_local_backend
+from .checkpoint.safe_loading import use_safe_local_checkpoint_loader
+from .stack_fixes import (allow_mmengine_checkpoint_globals,
+                          patch_lvis_numpy_aliases, patch_mmcv_adjust_hue,
+                          patch_mmpretrain_rel_pos_resize)
 
 __all__ = ['RuntimeFix', 'RUNTIME_FIXES', 'installed_version',
            'setup_runtime']

@@ -80,14 +80,14 @@ FAILS_WITHOUT_FIX = {
     """,
     'atomic checkpoint writes': """
         from mmengine.fileio import get_file_backend
-        from mmsiam.utils.atomic_files import AtomicLocalBackend
+        from mmsiam.checkpoint.atomic_files import AtomicLocalBackend
         assert isinstance(get_file_backend('work_dirs/epoch_1.pth'),
                           AtomicLocalBackend)
     """,
     'checked, weights-only checkpoint reads': """
         import os, tempfile, torch
         from mmengine.runner.checkpoint import CheckpointLoader
-        from mmsiam.utils.checkpoint_loading import CorruptCheckpointError
+        from mmsiam.checkpoint.safe_loading import CorruptCheckpointError
         path = os.path.join(tempfile.mkdtemp(), 'epoch_1.pth')
         torch.save({'w': torch.zeros(1000)}, path)
         with open(path, 'r+b') as f:

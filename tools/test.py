@@ -7,8 +7,9 @@ import sys
 
 from mmengine.config import Config, DictAction
 
+from mmsiam.config_checks import check_config
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils import (check_config, default_work_dir, exit_distributed,
+from mmsiam.utils import (default_work_dir, exit_distributed,
                           prepare_distributed_env, register_all_modules)
 
 

@@ -9,12 +9,13 @@ import sys
 
 from mmengine.config import Config, DictAction
 
+from mmsiam.checkpoint.safe_loading import (latest_checkpoint,
+                                            read_last_checkpoint)
+from mmsiam.config_checks import check_config
 from mmsiam.engine.runner import knn_summary
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils import (check_config, default_work_dir, exit_distributed,
+from mmsiam.utils import (default_work_dir, exit_distributed,
                           prepare_distributed_env, register_all_modules)
-from mmsiam.utils.checkpoint_loading import (latest_checkpoint,
-                                             read_last_checkpoint)
 
 
 def parse_args(argv=None):

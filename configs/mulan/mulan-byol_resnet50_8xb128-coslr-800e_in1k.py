@@ -2,21 +2,12 @@
 # views, 8 GPUs x 128 = 1024 images; the 200-epoch recipe otherwise.
 _base_ = 'mulan-byol_resnet50_4xb256-coslr-200e_in1k.py'
 
-model = dict(num_views=(2, 4, 1))
+# The views are the pipeline's (the model reads the packed view_type):
+# MultiViewWithKeys groups global, global, local, cutout; 4 local views.
+train_pipeline = _base_.train_pipeline
+train_pipeline[1].num_views = [1, 1, 4, 1]
 train_dataloader = dict(
-    batch_size=128,
-    dataset=dict(dataset=dict(pipeline=[
-        dict(type='LoadImageOrSkip'),
-        dict(
-            type='MultiViewWithKeys',
-            num_views=[1, 1, 4, 1],
-            transforms=[
-                {{_base_.global_view1}}, {{_base_.global_view2}},
-                {{_base_.local_view}}, {{_base_.cutout_view}}
-            ],
-            view_types=['global', 'global', 'local', 'cutout']),
-        dict(type='PackInputs', meta_keys=['view_type']),
-    ])))
+    batch_size=128, dataset=dict(dataset=dict(pipeline=train_pipeline)))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-9, by_epoch=True, begin=0, end=10,
          convert_to_iter_based=True),

@@ -1,4 +1,5 @@
 import datetime
+import os.path as osp
 import warnings
 
 from mmengine import DefaultScope
@@ -17,7 +18,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     import mmsiam.engine  # noqa: F401,F403
     import mmsiam.evaluation  # noqa: F401,F403
     import mmsiam.models  # noqa: F401,F403
-    import mmsiam.visualization  # noqa: F401,F403
+    import mmpretrain.visualization  # noqa: F401,F403  (its visualizers)
 
     if not init_default_scope:
         return
@@ -30,3 +31,8 @@ def register_all_modules(init_default_scope: bool = True) -> None:
                       'default scope named "mmsiam".')
         name = f'mmsiam-{datetime.datetime.now()}'
         DefaultScope.get_instance(name, scope_name='mmsiam')
+
+
+def default_work_dir(config_path: str) -> str:
+    """OpenMMLab's default work dir: ``./work_dirs/<config name>``."""
+    return osp.join('./work_dirs', osp.splitext(osp.basename(config_path))[0])

@@ -8,9 +8,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from benchmark_overrides import (TINY_BEIT, TINY_VIT, pretrained,
-                                 small_loaders)
-from conftest import REPO, run_tool
+from helpers.benchmark_overrides import (TINY_BEIT, TINY_VIT, pretrained,
+                                         small_loaders)
+from helpers import REPO, run_tool
 
 CLASSIFICATION = osp.join(REPO, 'configs', 'benchmarks', 'classification')
 CONFIG = osp.join(CLASSIFICATION,

@@ -10,9 +10,9 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from benchmark_overrides import (pretrained, small_images, tiny_data,
-                                 tiny_vitdet)
-from conftest import REPO, run_tool
+from helpers.benchmark_overrides import (pretrained, small_images, tiny_data,
+                                         tiny_vitdet)
+from helpers import REPO, run_tool
 
 BENCHMARKS = osp.join(REPO, 'configs', 'benchmarks', 'mmdet')
 TRAIN = osp.join(REPO, 'tools', 'train.py')

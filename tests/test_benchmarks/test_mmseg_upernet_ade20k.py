@@ -6,8 +6,8 @@ import re
 
 from mmengine.config import Config
 
-from benchmark_overrides import TINY_BEIT, TINY_VIT, small_loaders
-from conftest import REPO, run_tool
+from helpers.benchmark_overrides import TINY_BEIT, TINY_VIT, small_loaders
+from helpers import REPO, run_tool
 
 CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'mmseg',
                   'upernet_vit-base-p16_8xb2-amp-160k_ade20k-512x512.py')

@@ -6,9 +6,9 @@ import pytest
 from mmengine import DefaultScope
 from mmengine.config import Config
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, demo_config
+from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, demo_config
 from mmsiam.registry import MODELS
-from mmsiam.utils.component_keys import check_component_keys
+from mmsiam.config_checks.component_keys import check_component_keys
 from mmsiam.utils import register_all_modules
 
 CONFIGS = sorted(

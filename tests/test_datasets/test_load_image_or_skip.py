@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from conftest import DEMO_CONFIG, REPO, run_tool
+from helpers import DEMO_CONFIG, REPO, run_tool
 from mmsiam.datasets.transforms import LoadImageOrSkip
 from mmsiam.datasets.transforms.loading import truncation
 

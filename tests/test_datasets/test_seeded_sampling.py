@@ -6,7 +6,7 @@ from mmengine.config import Config
 from mmengine.dataset import DefaultSampler, default_collate
 from torch.utils.data import DataLoader
 
-from conftest import DEMO_CONFIG
+from helpers import DEMO_CONFIG
 from mmsiam.datasets import SeededDataset, SeededSampler, unwrap_seeded
 from mmsiam.registry import DATASETS
 

@@ -6,7 +6,7 @@ import torch
 from mmengine.config import Config
 from scipy.ndimage import map_coordinates
 
-from conftest import REPO
+from helpers import REPO
 from mmsiam.datasets.transforms import (BlockwiseMaskGenerator,
                                         MultiViewWithKeys,
                                         SiameseIMRelativeGeometry,

@@ -10,7 +10,7 @@ from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, build_model
+from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, build_model
 
 MULAN_DEMO = (f'{REPO}/configs/mulan/'
               'mulan-mocov3_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')

@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 
-from conftest import DEMO_CONFIG, TINY_DEMO_OPTIONS, load_tool
+from helpers import DEMO_CONFIG, TINY_DEMO_OPTIONS, load_tool
 
 train = load_tool('train.py')
 

@@ -8,7 +8,7 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 from torch import nn
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO
+from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO
 from mmsiam.datasets import ClassBalancedSubset
 from mmsiam.engine.runner import knn_summary
 from mmsiam.engine.runner.batch_norm_statistics import (

@@ -5,8 +5,7 @@ import torch
 from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
-from conftest import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG,
-                      build_model)
+from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, build_model
 
 
 
@@ -21,19 +20,6 @@ def test_siameseim_needs_two_views():
     with pytest.raises(ValueError, match=r'SiameseIM takes inputs=\[view1, '
                        r'view2\]; got 3 views'):
         model.loss(views, [DataSample(), DataSample()])
-
-
-def test_mulan_views_must_match_num_views():
-    model = build_model(MULAN_DEMO_CONFIG)
-    with pytest.raises(ValueError, match=r'MULAN takes inputs=\[global_0, '
-                       r'global_1, local_2, local_3, cutout_4\]; got 2 views'):
-        model.loss([torch.zeros(1, 3, 64, 64)] * 2, [DataSample()])
-    # The right number, packed in another order by the pipeline.
-    packed = ['global', 'global', 'cutout', 'local', 'local']
-    samples = [DataSample(metainfo=dict(view_type=packed))]
-    with pytest.raises(ValueError, match=r'MULAN expects views \[.*\] \(from '
-                       r'num_views=.*\); the pipeline packed'):
-        model.loss([torch.zeros(1, 3, 64, 64)] * 5, samples)
 
 
 @pytest.mark.parametrize('config', [DEMO_CONFIG, CONMIM_DEMO_CONFIG],

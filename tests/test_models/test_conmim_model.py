@@ -10,9 +10,10 @@ import torch.nn.functional as F
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.logging import MessageHub
+from mmengine.optim import OptimWrapper
 from mmpretrain.datasets.transforms import SimMIMMaskGenerator
 
-from conftest import CONMIM_DEMO_CONFIG, REPO, build_model
+from helpers import CONMIM_DEMO_CONFIG, REPO, build_model, num_parameters
 from mmsiam.registry import MODELS, TRANSFORMS
 from mmsiam.utils import register_all_modules
 
@@ -25,14 +26,6 @@ LARGE = osp.join(CONFIGS,
 # Truncating N(0, s) at +-s leaves a standard deviation of s * this.
 ONE_STD_TRUNCATED = math.sqrt(1 - 2 * math.exp(-0.5) / math.sqrt(2 * math.pi)
                               / math.erf(1 / math.sqrt(2)))
-
-
-def build(config, init=True, **model_options):
-    return build_model(config, init, **model_options)
-
-
-def count(module):
-    return sum(p.numel() for p in module.parameters())
 
 
 # ----- masks and views -----
@@ -95,7 +88,7 @@ def test_paper_pipeline_packs_the_contract():
 
 # ----- encoder -----
 def test_backbone_structure_and_parameter_counts():
-    model = build(PAPER, init=False)
+    model = build_model(PAPER, init=False)
     backbone = model.backbone
     assert backbone.pos_embed is None
     assert backbone.rel_pos_bias.relative_position_bias_table.shape == (732,
@@ -107,10 +100,11 @@ def test_backbone_structure_and_parameter_counts():
     assert {n for n, _ in layer.attn.named_parameters()} >= {'q_bias',
                                                               'v_bias'}
     # The spec's counts (lm_head, never used, is not built).
-    assert count(backbone) == 85_666_128
-    assert count(layer) == 7_088_640
-    assert count(model.neck) == 20_987_904
-    assert count(model.target) == count(backbone) + count(model.neck)
+    assert num_parameters(backbone) == 85_666_128
+    assert num_parameters(layer) == 7_088_640
+    assert num_parameters(model.neck) == 20_987_904
+    assert num_parameters(model.target) == (num_parameters(backbone) +
+                                            num_parameters(model.neck))
     assert not any(p.requires_grad for p in model.target.parameters())
 
 
@@ -128,14 +122,14 @@ def test_position_encoding_options_are_refused_by_name(option):
 ])
 def test_other_sizes_parameter_counts(config, backbone, projector):
     with torch.device('meta'):
-        model = build(config, init=False)
-    assert count(model.backbone) == backbone
-    assert count(model.neck) == projector
+        model = build_model(config, init=False)
+    assert num_parameters(model.backbone) == backbone
+    assert num_parameters(model.neck) == projector
 
 
 def test_beit_init_statistics():
     torch.manual_seed(0)
-    model = build(PAPER)
+    model = build_model(PAPER)
     backbone, std = model.backbone, 0.02
     assert backbone.rel_pos_bias.relative_position_bias_table.abs().sum() == 0
     for token in (backbone.cls_token, backbone.mask_token):
@@ -178,7 +172,7 @@ def test_beit_init_statistics():
 
 def test_masked_patches_are_replaced_by_the_mask_token():
     torch.manual_seed(0)
-    model = build(DEMO)
+    model = build_model(DEMO)
     backbone = model.backbone
     backbone.eval()
     images = torch.randn(2, 3, 64, 64)
@@ -199,7 +193,7 @@ def test_masked_patches_are_replaced_by_the_mask_token():
 # ----- projector -----
 def test_projector_runs_on_all_tokens_and_drops_cls():
     torch.manual_seed(0)
-    model = build(DEMO)
+    model = build_model(DEMO)
     neck = model.neck.train()
     tokens = torch.randn(3, 65, 96)
     out = neck(tokens)
@@ -258,7 +252,7 @@ def test_identical_student_and_teacher_give_the_self_match_loss():
     student, and the loss is that of every token against the others of its
     own image."""
     torch.manual_seed(0)
-    model = build(DEMO).train()
+    model = build_model(DEMO).train()
     images = torch.randn(4, 3, 64, 64)
     no_mask = torch.zeros(4, 8, 8, dtype=torch.bool)
     student = model.neck(model.backbone(images, no_mask)[0])
@@ -278,7 +272,7 @@ def test_identical_student_and_teacher_give_the_self_match_loss():
 
 def test_model_loss_follows_the_packing_contract():
     torch.manual_seed(0)
-    model = build(DEMO).train()
+    model = build_model(DEMO).train()
     from mmpretrain.structures import DataSample
     views = [torch.randn(2, 3, 64, 64), torch.randn(2, 3, 64, 64)]
     masks = torch.zeros(2, 8, 8, dtype=torch.bool)
@@ -300,7 +294,7 @@ def test_model_loss_follows_the_packing_contract():
 
 # ----- teacher EMA -----
 def test_momentum_schedule_values():
-    model = build(DEMO)
+    model = build_model(DEMO)
     total = 1000
     MessageHub.get_current_instance().update_info('max_iters', total)
     for step, teacher_momentum in [(0, 0.996), (500, 0.998)]:
@@ -313,7 +307,7 @@ def test_momentum_schedule_values():
 
 def test_ema_step_averages_parameters_only():
     torch.manual_seed(0)
-    model = build(DEMO)
+    model = build_model(DEMO)
     MessageHub.get_current_instance().update_info('max_iters', 10)
     model.target.steps.fill_(3)
     with torch.no_grad():
@@ -336,11 +330,33 @@ def test_ema_step_averages_parameters_only():
     assert int(model.target.steps) == 4
 
 
-def test_a_missing_update_hook_is_reported():
-    model = build(DEMO).train()
+def test_the_teacher_steps_after_each_optimizer_step_only():
+    """target_update='after_step': no hook in the config; the EMA runs after
+    the step of the optimizer that updates the model (once per real step
+    with accumulation) and not after another model's optimizer."""
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    model = build_model(DEMO).train()
+    assert model.target_update == 'after_step'
     from mmpretrain.structures import DataSample
     views = [torch.randn(2, 3, 64, 64)] * 2
     samples = [DataSample(mask=torch.ones(8, 8, dtype=torch.bool))] * 2
-    model.loss(views, samples)
-    with pytest.raises(RuntimeError, match='MomentumTargetUpdateHook'):
-        model.loss(views, samples)
+    optim = OptimWrapper(
+        torch.optim.SGD(model.parameters(), lr=0.1), accumulative_counts=2)
+    optim.initialize_count_status(model, 0, 4)
+    other = torch.nn.Linear(2, 2)
+    other_optim = torch.optim.SGD(other.parameters(), lr=0.1)
+    steps = []
+    for _ in range(4):
+        optim.update_params(model.loss(views, samples)['loss'])
+        other(torch.ones(1, 2)).sum().backward()
+        other_optim.step()
+        steps.append(int(model.target.steps))
+    assert steps == [0, 1, 1, 2]
+    assert MessageHub.get_current_instance().get_scalar(
+        'train/momentum').current() == pytest.approx(
+            0.004 * (1 + math.cos(math.pi / 10)) / 2)
+    # A loss outside training does not register or step anything.
+    fresh = build_model(DEMO).eval()
+    fresh.loss(views, samples)
+    torch.optim.SGD(fresh.parameters(), lr=0.1).step()
+    assert int(fresh.target.steps) == 0

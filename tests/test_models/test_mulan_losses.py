@@ -1,19 +1,17 @@
 """MULAN's pair losses against their formulas: MoCo v3 InfoNCE with targets
 gathered over 2 gloo processes, and SimSiam's stop-gradient copy target."""
-import os.path as osp
-
 import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.logging import MessageHub
-from mmpretrain.structures import DataSample
 
-from conftest import REPO, build_model
+from helpers import build_model, demo_config, mulan_samples
 from mmsiam.models.losses import MoCoV3PairLoss
 
-CONFIGS = osp.join(REPO, 'configs', 'mulan')
+SIMSIAM_DEMO = demo_config('mulan-simsiam')
+MOCOV3_DEMO = demo_config('mulan-mocov3')
 
 
 def mocov3_reference(pred, keys, offset, temperature):
@@ -62,15 +60,11 @@ def test_mocov3_single_process_and_reference_values():
         2 * torch.log(torch.tensor(6.)).item(), rel=1e-6)
 
 
-def build(name):
-    return build_model(osp.join(CONFIGS, name))
-
-
 def test_simsiam_target_is_a_fresh_copy_every_step():
     """Parameters and buffers copied before the target forward; -cos terms
     with weights 0.333."""
     MessageHub.get_current_instance().update_info('max_iters', 100)
-    model = build('mulan-simsiam_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+    model = build_model(SIMSIAM_DEMO)
     model.train()
     with torch.no_grad():
         for param in model.backbone.parameters():
@@ -80,7 +74,7 @@ def test_simsiam_target_is_a_fresh_copy_every_step():
     views = [torch.randn(4, 3, s, s) for s in (64, 64, 32, 32, 64)]
     online_before = {k: v.clone() for k, v in model.backbone.state_dict()
                      .items()}
-    losses = model.loss(views, [DataSample()] * 4)
+    losses = model.loss(views, mulan_samples(4))
     target = model.target.module[0].state_dict()
     for name, value in online_before.items():
         if 'running' in name or 'num_batches' in name:
@@ -97,24 +91,27 @@ def test_simsiam_target_is_a_fresh_copy_every_step():
 
 def test_mocov3_model_loss_in_one_process():
     MessageHub.get_current_instance().update_info('max_iters', 100)
-    model = build('mulan-mocov3_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+    model = build_model(MOCOV3_DEMO)
     model.train()
     torch.manual_seed(0)
     views = [torch.randn(4, 3, s, s) for s in (64, 64, 32, 32, 64)]
-    losses = model.loss(views, [DataSample()] * 4)
+    losses = model.loss(views, mulan_samples(4))
     assert set(losses) == {'loss_global', 'loss_local', 'loss_cutout'}
     for value in losses.values():
         assert 0 < value.item() < 2 * torch.log(torch.tensor(4.)) + 1
 
 
 def test_simsiam_loss_formula_on_a_hand_built_case():
-    model = build('mulan-simsiam_resnet18-w16_1xb64-coslr-3e_mnist5k_demo.py')
+    model = build_model(SIMSIAM_DEMO)
     torch.manual_seed(1)
     targets = [torch.randn(3, 6), torch.randn(3, 6)]
-    predictions = {'global': [torch.randn(3, 6) for _ in range(2)],
-                   'local': [torch.randn(3, 6) for _ in range(2)],
-                   'cutout': [torch.randn(3, 6)]}
-    losses = model.head.loss(predictions, targets)
+    model.head.predictors = torch.nn.ModuleDict(
+        {task: torch.nn.Identity() for task in model.head.predictors})
+    projections = [torch.randn(3, 6) for _ in range(5)]
+    losses = model.head.loss(projections, targets,
+                             ['global', 'global', 'local', 'local', 'cutout'])
+    predictions = {'global': projections[:2], 'local': projections[2:4],
+                   'cutout': projections[4:]}
 
     def term(p, z):
         return -F.cosine_similarity(p.double(), z.double()).mean()

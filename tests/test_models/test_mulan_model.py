@@ -14,7 +14,8 @@ from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
 
-from conftest import MULAN_DEMO_CONFIG, REPO, build_model
+from helpers import (MULAN_DEMO_CONFIG, REPO, build_model, mulan_samples,
+                     num_parameters)
 from mmsiam.models.heads import multi_task_pairs
 from mmsiam.registry import MODELS, TRANSFORMS
 from mmsiam.utils import register_all_modules
@@ -22,14 +23,7 @@ from mmsiam.utils import register_all_modules
 CONFIGS = osp.join(REPO, 'configs', 'mulan')
 PAPER = osp.join(CONFIGS, 'mulan-byol_resnet50_4xb256-coslr-200e_in1k.py')
 DEMO = MULAN_DEMO_CONFIG
-
-
-def build(config=DEMO, **model_options):
-    return build_model(config, **model_options)
-
-
-def count(module):
-    return sum(p.numel() for p in module.parameters())
+MULAN_TYPES = ['global', 'global', 'local', 'local', 'cutout']
 
 
 # ----- views -----
@@ -73,7 +67,7 @@ def test_cutout_area_aspect_and_fill():
 
 
 def test_filled_box_is_zero_after_normalisation():
-    model = build()
+    model = build_model(DEMO)
     img = np.zeros((64, 64, 3), np.uint8)
     results = TRANSFORMS.build(dict(type='RandomCutout'))(dict(img=img))
     top, left, h, w = results['cutout_box']
@@ -105,10 +99,10 @@ def random_views(batch=4):
 
 def test_each_predictor_learns_only_from_its_view_type():
     MessageHub.get_current_instance().update_info('max_iters', 10)
-    model = build().train()
+    model = build_model(DEMO).train()
     for task in ('global', 'local', 'cutout'):
         model.zero_grad()
-        losses = model.loss(random_views(), [DataSample()] * 4)
+        losses = model.loss(random_views(), mulan_samples(4))
         losses[f'loss_{task}'].backward()
         for name, predictor in model.head.predictors.items():
             grads = [p.grad for p in predictor.parameters()]
@@ -121,60 +115,81 @@ def test_each_predictor_learns_only_from_its_view_type():
 
 def test_shared_switch_leaves_one_predictor():
     cfg = Config.fromfile(DEMO)
-    model = build(head=dict(cfg.model.head, shared_predictor=True))
+    model = build_model(DEMO, head=dict(cfg.model.head, shared_predictor=True))
     assert list(model.head.predictors) == ['shared']
     assert model.head.predictor('local') is model.head.predictor('cutout')
-    per_view = build()
-    assert count(per_view.head) == 3 * count(model.head)
+    per_view = build_model(DEMO)
+    assert num_parameters(per_view.head) == 3 * num_parameters(model.head)
 
 
 def test_byol_loss_formula_on_a_hand_built_case():
-    model = build()
-    head = model.head
+    head = build_model(DEMO).head
+    # Identity predictors: the test checks the pairs and the loss formula.
+    head.predictors = torch.nn.ModuleDict(
+        {task: torch.nn.Identity() for task in head.predictors})
     torch.manual_seed(0)
     targets = [torch.randn(3, 8), torch.randn(3, 8)]
-    predictions = {task: [torch.randn(3, 8) for _ in range(n)]
-                   for task, n in (('global', 2), ('local', 2),
-                                   ('cutout', 1))}
-    losses = head.loss(predictions, targets)
+    # Globals need not come first: the packed types place every view.
+    view_types = ['local', 'global', 'cutout', 'global', 'local']
+    projections = [torch.randn(3, 8) for _ in view_types]
+    losses = head.loss(projections, targets, view_types)
 
     def term(p, z):
         return (2 - 2 * F.cosine_similarity(p.double(), z.double())).mean()
 
-    g, c = predictions['global'], predictions['cutout']
-    l = predictions['local']  # noqa: E741
+    l, g, c = projections[0::4], projections[1::2], projections[2]  # noqa
     expected = {
         'loss_global': (term(g[0], targets[1]) + term(g[1], targets[0])) / 2,
         'loss_local': sum(term(v, z) for v in l for z in targets) / 4,
-        'loss_cutout': sum(term(c[0], z) for z in targets) / 2,
+        'loss_cutout': sum(term(c, z) for z in targets) / 2,
     }
+    assert list(losses) == ['loss_global', 'loss_local', 'loss_cutout']
     for key, value in expected.items():
         assert losses[key].item() == pytest.approx(value.item(), rel=1e-6)
     # p || z -> 0, p perpendicular -> 2, p = -z -> 4; equal terms x -> 3x
     z = torch.tensor([[1., 0.]])
     for p, value in ((2 * z, 0.), (torch.tensor([[0., 3.]]), 2.),
                      (-z, 4.)):
-        same = {t: [p] * n for t, n in (('global', 2), ('local', 2),
-                                        ('cutout', 1))}
-        total = sum(head.loss(same, [z, z]).values())
+        total = sum(head.loss([p] * 5, [z, z], MULAN_TYPES).values())
         assert total.item() == pytest.approx(3 * value, abs=1e-6)
 
 
-def test_view_types_must_match_the_model():
+def test_the_head_checks_view_types_and_targets():
+    head = build_model(DEMO).head
+    projections = [torch.randn(3, 64) for _ in range(5)]
+    targets = [torch.randn(3, 64)] * 2
+    with pytest.raises(ValueError, match=r"views of type \['crop'\] but the "
+                       r"head has predictors for \['global', 'local', "
+                       r"'cutout'\] only"):
+        head.loss(projections, targets, MULAN_TYPES[:4] + ['crop'])
+    with pytest.raises(ValueError, match='3 targets for 2 global views'):
+        head.loss(projections, targets + targets[:1], MULAN_TYPES)
+    with pytest.raises(ValueError, match='at least 2 global views, got 1'):
+        head.loss(projections, targets[:1],
+                  ['global', 'local', 'local', 'cutout', 'cutout'])
+
+
+def test_the_model_reads_the_packed_view_types():
     MessageHub.get_current_instance().update_info('max_iters', 10)
-    model = build().train()
-    wrong = [DataSample(metainfo=dict(
-        view_type=['global', 'global', 'local', 'cutout', 'local']))] * 4
-    with pytest.raises(ValueError, match='packed'):
-        model.loss(random_views(), wrong)
-    with pytest.raises(ValueError, match='global_0'):
-        model.loss(random_views()[:4], [DataSample()] * 4)
+    model = build_model(DEMO).train()
+    with pytest.raises(ValueError, match=r"PackInputs\(meta_keys=\["
+                       r"'view_type'\]\)"):
+        model.loss(random_views(), [DataSample()] * 4)
+    with pytest.raises(ValueError, match=r"packed view_type \['global', "
+                       r"'global', 'local', 'local', 'cutout'\] for 4 views"):
+        model.loss(random_views()[:4], mulan_samples(4))
+    # Four local views: a pipeline setting only, the model follows it.
+    views = random_views()
+    views = views[:3] + [views[2]] * 3 + views[4:]
+    types = ['global', 'global'] + ['local'] * 4 + ['cutout']
+    losses = model.loss(views, mulan_samples(4, types))
+    assert set(losses) == {'loss_global', 'loss_local', 'loss_cutout'}
 
 
 # ----- target -----
 def test_byol_target_moves_only_by_ema():
     MessageHub.get_current_instance().update_info('max_iters', 100)
-    model = build().train()
+    model = build_model(DEMO).train()
     optim = OptimWrapper(torch.optim.SGD(
         [p for p in model.parameters() if p.requires_grad], lr=0.5))
     target = {k: v.detach().clone()
@@ -184,7 +199,7 @@ def test_byol_target_moves_only_by_ema():
             param.add_(0.1)
     online = {k: v.detach().clone()
               for k, v in model.backbone.named_parameters()}
-    losses = model.loss(random_views(), [DataSample()] * 4)
+    losses = model.loss(random_views(), mulan_samples(4))
     optim.update_params(sum(losses.values()))
     weight = 0.004  # online weight at step 0: target momentum 0.996
     for name, param in model.target.module[0].named_parameters():
@@ -200,10 +215,10 @@ def test_resnet50_parameter_counts():
     cfg = Config.fromfile(PAPER)
     with DefaultScope.overwrite_default_scope('mmsiam'):
         model = MODELS.build(cfg.model)
-    assert count(model.backbone) == 23_508_032
-    assert count(model.neck) == 9_445_632
+    assert num_parameters(model.backbone) == 23_508_032
+    assert num_parameters(model.neck) == 9_445_632
     for predictor in model.head.predictors.values():
-        assert count(predictor) == 2_105_600
+        assert num_parameters(predictor) == 2_105_600
     assert math.isclose(cfg.model.base_momentum, 0.004)
 
 
@@ -239,8 +254,8 @@ def test_vit_counts_drop_path_and_batched_views():
         with DefaultScope.overwrite_default_scope('mmsiam'), \
                 torch.device('meta'):
             model = MODELS.build(Config.fromfile(config).model)
-        assert count(model.backbone) == backbone
-        assert count(model.neck) == projector
+        assert num_parameters(model.backbone) == backbone
+        assert num_parameters(model.neck) == projector
     assert model.batch_views and model.target.momentum == 0.002
     online = [m.drop_prob for m in model.backbone.modules()
               if hasattr(m, 'drop_prob')]
@@ -254,7 +269,7 @@ def test_batched_views_equal_separate_views_for_vit():
                                           num_heads=3,
                                           feedforward_channels=96),
                 img_size=64, patch_size=16)
-    model = build(VIT_S, backbone=tiny,
+    model = build_model(VIT_S, backbone=tiny,
                   neck=dict(Config.fromfile(VIT_S).model.neck,
                             in_channels=48, hid_channels=64,
                             out_channels=32),
@@ -266,8 +281,8 @@ def test_batched_views_equal_separate_views_for_vit():
     model.backbone.eval()
     torch.manual_seed(0)
     views = [torch.randn(2, 3, s, s) for s in (64, 64, 32, 32, 64)]
-    batched = model._encode(model.backbone, views)
+    batched = model._encode(model.backbone, views, MULAN_TYPES)
     model.batch_views = False
-    separate = model._encode(model.backbone, views)
-    for a, b in zip(batched, separate):
+    separate = model._encode(model.backbone, views, MULAN_TYPES)
+    for (a, ), (b, ) in zip(batched, separate):
         assert torch.allclose(a, b, atol=1e-5)

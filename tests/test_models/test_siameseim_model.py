@@ -7,29 +7,17 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine import DefaultScope
-from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmpretrain.structures import DataSample
 
-from conftest import DEMO_CONFIG, REPO
+from helpers import DEMO_CONFIG, REPO, build_model
 from mmsiam.models.losses import UniGradLoss
 from mmsiam.models.utils import (cosine_momentum, sincos_2d,
                                  sincos_2d_relative)
-from mmsiam.registry import MODELS
-from mmsiam.utils import register_all_modules
 
 PAPER = (f'{REPO}/configs/siameseim/'
          'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py')
 DEMO = DEMO_CONFIG
-
-
-def build(path):
-    register_all_modules()
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        model = MODELS.build(Config.fromfile(path).model)
-    model.init_weights()
-    return model
 
 
 # ---------------------------------------------------------------- formulas
@@ -90,7 +78,7 @@ def test_relative_equals_absolute_at_identity():
 
 # ------------------------------------------------------------------ sizes
 def test_vit_base_sizes_match_the_paper():
-    model = build(PAPER)
+    model = build_model(PAPER)
     online = [model.backbone, model.neck, model.head]
     fixed = {id(model.backbone.pos_embed), id(model.head.decoder_pos_embed)}
     params = [p for m in online for p in m.parameters()]
@@ -170,7 +158,7 @@ def _batch(model, batch=2, seed=0):
 
 def test_target_moves_only_by_the_ema():
     MessageHub.get_current_instance().update_info('max_iters', 10)
-    model = build(DEMO)
+    model = build_model(DEMO)
     before = copy.deepcopy(model.target.state_dict())
     views, samples = _batch(model)
     optimizer = torch.optim.SGD(
@@ -245,7 +233,7 @@ def reference_loss(model, views, samples, max_iters):
 
 def test_loss_equals_published_formulas():
     MessageHub.get_current_instance().update_info('max_iters', 10)
-    model = build(DEMO)
+    model = build_model(DEMO)
     views, samples = _batch(model, batch=3, seed=1)
     expected = reference_loss(model, views, samples, 10)
     got = model.loss(views, samples)['loss']
@@ -254,7 +242,7 @@ def test_loss_equals_published_formulas():
 
 def test_loss_needs_two_views_and_fields():
     MessageHub.get_current_instance().update_info('max_iters', 10)
-    model = build(DEMO)
+    model = build_model(DEMO)
     views, samples = _batch(model)
     with pytest.raises(ValueError, match='view1, view2'):
         model.loss(views[:1], samples)

@@ -6,12 +6,12 @@ from mmengine import DefaultScope
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-from conftest import REPO
+from helpers import REPO
 from mmsiam.models.backbones import ViTDet
 from mmsiam.models.necks import SimpleFPN
-from mmsiam.models.utils import (RelPosAttention, window_partition,
-                                 window_unpartition)
-from mmsiam.models.utils.window_attention import relative_table
+from mmsiam.models.layers import (RelPosAttention, window_partition,
+                                  window_unpartition)
+from mmsiam.models.layers.window_attention import relative_table
 
 COCO = (f'{REPO}/configs/benchmarks/mmdet/'
         'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py')

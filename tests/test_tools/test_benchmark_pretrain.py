@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, run_tool
+from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_pretrain.py')
 DEMO = DEMO_CONFIG

@@ -3,7 +3,7 @@ import os.path as osp
 
 import pytest
 
-from conftest import REPO, load_tool, run_tool
+from helpers import REPO, load_tool, run_tool
 
 SCRIPT = osp.join(REPO, 'tools', 'misc', 'build_mmcv.py')
 build_mmcv = load_tool('misc/build_mmcv.py')

@@ -8,7 +8,7 @@ import torch
 from mmengine import DefaultScope
 from mmengine.config import Config
 
-from conftest import REPO, run_tool
+from helpers import REPO, run_tool
 from mmsiam.registry import MODELS
 from mmsiam.utils import register_all_modules
 

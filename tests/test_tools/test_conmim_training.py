@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
-from conftest import CONMIM_DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, run_tool
+from helpers import CONMIM_DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, run_tool
 from mmsiam.utils import register_all_modules
 
 DEMO = CONMIM_DEMO_CONFIG

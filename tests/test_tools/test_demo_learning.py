@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from conftest import REPO, load_tool, run_tool
+from helpers import REPO, load_tool, run_tool
 
 # The demos and their method names as the small CPU benchmark sees them.
 benchmark = load_tool('analysis_tools/small_scale_benchmark.py')

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from conftest import (DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS,
-                      resume_after_kill, run_tool)
+from helpers import (DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, resume_after_kill,
+                     run_tool)
 
 DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
 # 128 digits, and 2 persistent data-loader workers per process as in the

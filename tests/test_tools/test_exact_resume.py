@@ -1,8 +1,8 @@
 """Kill a training run with SIGKILL between checkpoints, resume it with
 ``--resume``: it ends bit-identical to the uninterrupted run (losses of every
 resumed iteration, weights, target branch, optimizer, schedulers)."""
-from conftest import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, TINY_DEMO_OPTIONS,
-                      resume_after_kill)
+from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, TINY_DEMO_OPTIONS,
+                     resume_after_kill)
 
 
 def test_siameseim_resumes_exactly(demo_run, tmp_path):

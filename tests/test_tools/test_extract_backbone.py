@@ -3,7 +3,7 @@ import os.path as osp
 
 import torch
 
-from conftest import REPO, run_tool
+from helpers import REPO, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py')
 

@@ -1,7 +1,7 @@
 """tools/misc/make_tiny_datasets.py as a user runs it."""
 import os.path as osp
 
-from conftest import REPO, run_tool
+from helpers import REPO, run_tool
 
 SCRIPT = osp.join(REPO, 'tools', 'misc', 'make_tiny_datasets.py')
 

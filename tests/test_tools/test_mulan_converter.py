@@ -4,7 +4,7 @@ import os.path as osp
 import re
 
 import torch
-from conftest import MULAN_DEMO_CONFIG, REPO, build_model, run_tool
+from helpers import MULAN_DEMO_CONFIG, REPO, build_model, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'mulan_official_to_mmsiam.py')

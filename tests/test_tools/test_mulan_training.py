@@ -7,8 +7,8 @@ import shutil
 import pytest
 import torch
 
-from conftest import (REPO, TINY_DEMO_OPTIONS, demo_config, resume_after_kill,
-                      run_tool, train_tiny)
+from helpers import (REPO, TINY_DEMO_OPTIONS, demo_config, resume_after_kill,
+                     run_tool, train_tiny)
 
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 LOSS_RANGE = {'byol': (0, 4), 'simsiam': (-0.34, 0.34), 'mocov3': (0, 20)}

@@ -3,7 +3,7 @@ import os.path as osp
 
 from PIL import Image
 
-from conftest import REPO, load_tool, run_tool
+from helpers import REPO, load_tool, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'plot_curves.py')
 

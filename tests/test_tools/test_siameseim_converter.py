@@ -4,12 +4,8 @@ import os.path as osp
 
 import pytest
 import torch
-from mmengine import DefaultScope
-from mmengine.config import Config
 
-from conftest import DEMO_CONFIG, REPO, run_tool
-from mmsiam.registry import MODELS
-from mmsiam.utils import register_all_modules
+from helpers import DEMO_CONFIG, REPO, build_model, run_tool
 
 TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'siameseim_official_to_mmsiam.py')
@@ -23,12 +19,6 @@ BLOCK_PARTS = {
     'attn.proj': 'attn.proj', 'mlp.fc1': 'ffn.layers.0.0',
     'mlp.fc2': 'ffn.layers.1'
 }
-
-
-def build(config):
-    register_all_modules()
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        return MODELS.build(Config.fromfile(config).model)
 
 
 def official_layout(model):
@@ -92,7 +82,7 @@ def _save_official(path, state):
 
 
 def test_every_official_key_lands(tmp_path):
-    model = build(DEMO)
+    model = build_model(DEMO, init=False)
     state, where = official_layout(model)
     src, dst = tmp_path / 'checkpoint-7.pth', tmp_path / 'mmsiam.pth'
     _save_official(src, state)
@@ -108,7 +98,7 @@ def test_every_official_key_lands(tmp_path):
 
 
 def test_unknown_and_missing_keys_are_named(tmp_path):
-    state, _ = official_layout(build(DEMO))
+    state, _ = official_layout(build_model(DEMO, init=False))
     state['decoder_norm.weight'] = torch.ones(3)
     _save_official(tmp_path / 'a.pth', state)
     proc = run_tool([TOOL, tmp_path / 'a.pth', tmp_path / 'out.pth'],
@@ -123,7 +113,7 @@ def test_unknown_and_missing_keys_are_named(tmp_path):
 
 
 def test_finetuned_checkpoint_gives_backbone_only(tmp_path):
-    model = build(DEMO)
+    model = build_model(DEMO, init=False)
     state, where = official_layout(model)
     state = {k: v for k, v in state.items()
              if k in ('pos_embed', 'cls_token') or k.startswith(
@@ -147,7 +137,7 @@ def test_finetuned_checkpoint_gives_backbone_only(tmp_path):
 
 @pytest.mark.slow
 def test_vit_base_official_layout_loads_strictly(tmp_path):
-    model = build(PAPER)
+    model = build_model(PAPER, init=False)
     state, _ = official_layout(model)
     assert len(state) == 450  # the official count
     _save_official(tmp_path / 'vit_b.pth', state)

@@ -6,7 +6,7 @@ import subprocess
 import pytest
 from mmengine.config import Config
 
-from conftest import load_tool
+from helpers import load_tool
 
 benchmark = load_tool('analysis_tools/small_scale_benchmark.py')
 

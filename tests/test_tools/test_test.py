@@ -7,7 +7,7 @@ import torch
 from mmengine import DefaultScope
 from mmengine.config import Config
 
-from conftest import REPO, load_tool, run_tool
+from helpers import REPO, load_tool, run_tool
 
 TEST = osp.join(REPO, 'tools', 'test.py')
 test_tool = load_tool('test.py')

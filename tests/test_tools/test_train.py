@@ -7,8 +7,7 @@ import shutil
 import pytest
 from mmengine.config import Config
 
-from conftest import (DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, load_tool,
-                      run_tool)
+from helpers import (DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, load_tool, run_tool)
 
 train = load_tool('train.py')
 

@@ -9,8 +9,8 @@ from mmengine.config import Config
 from PIL import Image
 from scipy.ndimage import map_coordinates
 
-from conftest import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG,
-                      REPO, load_tool, run_tool)
+from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO,
+                     load_tool, run_tool)
 from mmsiam.datasets import unwrap_seeded
 
 views_tool = load_tool('analysis_tools/visualize_views.py')

@@ -103,16 +103,9 @@ def main(argv=None):
         optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
     batch = make_batch(cfg, args.batch_size, args.image_size)
 
-    # A config whose target follows the optimizer step (ConMIM) updates it
-    # by MomentumTargetUpdateHook; the benchmark does what the hook does.
-    # Other methods update their target inside loss(): nothing to add.
-    hooks = {h['type'].split('.')[-1] for h in cfg.get('custom_hooks', [])}
-    after_step = (model.momentum_update
-                  if 'MomentumTargetUpdateHook' in hooks else lambda: None)
-
     def step():
+        # The EMA target steps in train_step, wherever its method puts it.
         model.train_step(batch, optim_wrapper)
-        after_step()
         if device.type == 'cuda':
             torch.cuda.synchronize()
 

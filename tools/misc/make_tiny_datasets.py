@@ -24,8 +24,10 @@ import sys
 import numpy as np
 
 from mmsiam.datasets import MNIST5k
-from mmsiam.datasets.tiny_benchmarks import (ade20k_format, coco_format,
-                                             imagenet_format, make_scene)
+
+# The generators next to this script (not part of the installed package).
+from tiny_benchmarks import (ade20k_format, coco_format, imagenet_format,
+                             make_scene)
 
 DATASETS = ('coco', 'lvis', 'ade20k', 'imagenet')
 FOLDERS = {

@@ -44,9 +44,9 @@ import sys
 import torch
 
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils.checkpoint_io import (load_official_state_dict,
+from checkpoint_io import (load_official_state_dict,
                                         save_converted)
-from mmsiam.utils.key_mapping import block_depth, map_keys, vit_encoder_rules
+from key_mapping import block_depth, map_keys, vit_encoder_rules
 
 # Official ``projectors`` Sequential indices -> NonLinearNeck module names.
 PROJECTOR_LAYERS = {0: 'fc0', 1: 'bn0', 3: 'fc1', 4: 'bn1', 6: 'fc2', 7: 'bn2'}

@@ -32,8 +32,8 @@ from mmengine.config import Config
 from mmengine.runner.checkpoint import _load_checkpoint
 
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils.checkpoint_io import file_size, save_checkpoint, timed_step
-from mmsiam.utils.key_mapping import expand_shared_rel_pos_bias
+from checkpoint_io import file_size, save_checkpoint, timed_step
+from key_mapping import expand_shared_rel_pos_bias
 
 BRANCH_PREFIX = {'online': 'backbone.', 'target': 'target.module.0.'}
 # The branch each method's paper evaluates downstream.

@@ -47,8 +47,8 @@ import sys
 import torch
 
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils.checkpoint_io import load_official_checkpoint, save_converted
-from mmsiam.utils.key_mapping import map_keys, vit_encoder_rules
+from checkpoint_io import load_official_checkpoint, save_converted
+from key_mapping import map_keys, vit_encoder_rules
 
 VIT_RULES = vit_encoder_rules('') + [
     (r'pos_embed', 'pos_embed'),

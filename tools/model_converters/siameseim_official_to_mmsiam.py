@@ -41,9 +41,9 @@ import sys
 import torch
 
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils.checkpoint_io import (load_official_state_dict,
+from checkpoint_io import (load_official_state_dict,
                                         save_converted)
-from mmsiam.utils.key_mapping import (BLOCK, block_depth, map_keys,
+from key_mapping import (BLOCK, block_depth, map_keys,
                                       vit_encoder_rules)
 
 ENCODER_RULES = vit_encoder_rules('backbone.') + [

@@ -1,7 +1,7 @@
 # ConMIM ViT-B/16: BEiT-v1 student encoder (shared relative position bias,
 # layer scale 0.1, mask token), 3-layer projector on every token to 256-d,
 # patch InfoNCE (T = 0.1) at masked positions against an EMA teacher
-# (0.996 -> 1, updated after every optimizer step by the hook below).
+# (0.996 -> 1, updated after every optimizer step: ConMIM's target_update).
 model = dict(
     type='ConMIM',
     base_momentum=0.004,
@@ -24,5 +24,3 @@ model = dict(
         num_layers=3),
     head=dict(
         type='MIMHead', loss=dict(type='PatchContrastLoss', temperature=0.1)))
-
-custom_hooks = [dict(type='MomentumTargetUpdateHook')]

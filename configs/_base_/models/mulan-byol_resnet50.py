@@ -4,7 +4,6 @@
 # updated before its forward. BatchNorm per GPU (no SyncBN).
 model = dict(
     type='MULAN',
-    num_views=(2, 2, 1),  # global, local, cutout
     base_momentum=0.004,
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',

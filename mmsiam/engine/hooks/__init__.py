@@ -1,11 +1,10 @@
 from .iter_seed_hook import IterSeedHook
-from .momentum_target_update_hook import MomentumTargetUpdateHook
 from .non_finite_guard_hook import NonFiniteGuardHook
 from .strict_load_checkpoint_hook import StrictLoadCheckpointHook
 from .throughput_hook import ThroughputHook
 from .validate_at_start_hook import ValidateAtStartHook
 
 __all__ = [
-    'IterSeedHook', 'MomentumTargetUpdateHook', 'NonFiniteGuardHook',
+    'IterSeedHook', 'NonFiniteGuardHook',
     'StrictLoadCheckpointHook', 'ThroughputHook', 'ValidateAtStartHook'
 ]

@@ -8,7 +8,7 @@ from mmengine.optim import OptimWrapperDict
 from torch.nn.modules.batchnorm import _NormBase
 
 from mmsiam.registry import HOOKS
-from mmsiam.utils.checkpoint_loading import read_last_checkpoint
+from mmsiam.checkpoint.safe_loading import read_last_checkpoint
 
 from ..runner_model import runner_model
 

@@ -22,12 +22,11 @@ class ConMIM(MomentumTargetSelfSupervisor):
     loss contrasts every masked student token with the teacher tokens of
     its own image.
 
-    The teacher is updated after every optimizer step by
-    ``MomentumTargetUpdateHook``, which calls :meth:`momentum_update`:
-    ``t <- (1 - m_k) t + m_k s`` over parameters only, with
-    ``m_k = base_momentum * (1 + cos(pi k / K)) / 2`` for the finished
-    iteration ``k`` of ``K``, i.e. teacher momentum 0.996 -> 1 for
-    ``base_momentum=0.004``.
+    The teacher is updated after every optimizer step
+    (``target_update='after_step'``): ``t <- (1 - m_k) t + m_k s`` over
+    parameters only, with ``m_k = base_momentum * (1 + cos(pi k / K)) / 2``
+    for the finished iteration ``k`` of ``K``, i.e. teacher momentum
+    0.996 -> 1 for ``base_momentum=0.004``.
 
     Inputs: ``[student_view, teacher_view]``, each ``(B, 3, H, W)``; every
     data sample carries ``mask`` (bool ``(G, G)``, True = masked).
@@ -52,32 +51,20 @@ class ConMIM(MomentumTargetSelfSupervisor):
             neck=neck,
             head=head,
             base_momentum=base_momentum,
+            target_update='after_step',
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self._updates_seen: Optional[int] = None
 
     def extract_feat(self, inputs: Tensor, **kwargs):
         """Student encoder tokens ``((B, 1 + G*G, D),)`` of full images."""
         return self.backbone(inputs, None)
-
-    def _check_teacher_updated(self) -> None:
-        """Fail if no EMA step happened since the previous training step
-        (the update hook is missing from the config)."""
-        updates = self.target.updates_this_run
-        if self._updates_seen is not None and updates == self._updates_seen:
-            raise RuntimeError(
-                'ConMIM: the teacher was not updated after the last '
-                "optimizer step; add custom_hooks=[dict(type='mmsiam."
-                "MomentumTargetUpdateHook')] to the config")
-        self._updates_seen = updates
 
     def loss(self, inputs: List[Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, Tensor]:
         student_view, teacher_view = self.split_views(
             inputs, ('student_view', 'teacher_view'))
         mask = stack_field(data_samples, 'mask', student_view.device).bool()
-        if self.training:
-            self._check_teacher_updated()
+        self.update_target()
 
         student = self.neck(self.backbone(student_view, mask)[0])
         with torch.no_grad():

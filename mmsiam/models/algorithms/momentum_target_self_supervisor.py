@@ -1,9 +1,12 @@
 from typing import List, Optional, Sequence
 
+from mmengine.logging import MessageHub
 from mmpretrain.models.selfsup import BaseSelfSupervisor
 from torch import Tensor
 
-from ..utils import MomentumTarget
+from ..utils import MomentumTarget, call_after_optimizer_steps
+
+TARGET_UPDATES = ('before_forward', 'after_step')
 
 
 class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
@@ -12,9 +15,20 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
     ``target`` (:class:`MomentumTarget`) holds copies of ``backbone`` and
     ``neck`` as ``target.module.0`` / ``target.module.1`` (the checkpoint
     prefix of the target encoder in every mmsiam method), equal to them
-    after ``init_weights``. Subclasses choose where :meth:`momentum_update`
-    runs (before the target forward, or after the optimizer step through
-    ``MomentumTargetUpdateHook``).
+    after ``init_weights``. Subclasses call :meth:`update_target` in
+    ``loss()`` before the target forward; ``target_update`` says when the
+    EMA step runs:
+
+    - ``'before_forward'`` (BYOL, SiameseIM): there, once per training
+      ``loss()`` call;
+    - ``'after_step'`` (ConMIM): right after every step of the optimizer
+      that updates this model (torch's optimizer post-step hook, registered
+      by the first ``update_target()``), so checkpoints and validations of
+      an iteration see the updated target. An AMP step skipped for
+      non-finite gradients moves neither branch.
+
+    Every EMA step logs its online weight as ``momentum``. No hook is
+    needed in the config.
 
     Args:
         backbone, neck, head (dict): Encoder, projector, head with the loss.
@@ -23,6 +37,8 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
         end_momentum (float): Defaults to 0.
         copy_buffers (bool): The target also copies the online buffers at
             every update. Defaults to False.
+        target_update (str): ``'before_forward'`` or ``'after_step'``.
+            Defaults to ``'before_forward'``.
     """
 
     def __init__(self,
@@ -32,8 +48,12 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
                  base_momentum: float,
                  end_momentum: float = 0.,
                  copy_buffers: bool = False,
+                 target_update: str = 'before_forward',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
+        if target_update not in TARGET_UPDATES:
+            raise ValueError(f'target_update must be one of {TARGET_UPDATES}'
+                             f', got {target_update!r}')
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -44,14 +64,30 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
                                      momentum=base_momentum,
                                      end_momentum=end_momentum,
                                      copy_buffers=copy_buffers)
+        self.target_update = target_update
 
     def init_weights(self) -> None:
         super().init_weights()
         self.target.copy_from([self.backbone, self.neck])
 
     def momentum_update(self) -> float:
-        """One EMA step of the target; returns the online weight used."""
-        return self.target.update([self.backbone, self.neck])
+        """One EMA step of the target; returns (and logs as ``momentum``)
+        the online weight used."""
+        momentum = self.target.update([self.backbone, self.neck])
+        MessageHub.get_current_instance().update_scalar(
+            'train/momentum', momentum)
+        return momentum
+
+    def update_target(self) -> None:
+        """The EMA step of ``target_update``; call it in ``loss()`` before
+        the target forward. Nothing happens outside training mode."""
+        if not self.training:
+            return
+        if self.target_update == 'before_forward':
+            self.momentum_update()
+        else:
+            call_after_optimizer_steps(self,
+                                       lambda model: model.momentum_update())
 
     def split_views(self, inputs: List[Tensor],
                     names: Sequence[str]) -> List[Tensor]:

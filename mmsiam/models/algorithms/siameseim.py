@@ -59,11 +59,10 @@ class SiameseIM(MomentumTargetSelfSupervisor):
         geometry = stack_field(data_samples, 'relative_geometry',
                                view1.device).float()
 
-        self.momentum_update()
+        self.update_target()
         with torch.no_grad():
             target_encoder, target_projector = self.target.module
             target = target_projector(target_encoder(view2)[0])[:, 1:]
 
         online = self.neck(self.backbone(view1, mask)[0])
-        pred = self.head.predict(online, mask, geometry)
-        return dict(loss=self.head.loss(pred, target))
+        return dict(loss=self.head.loss(online, target, mask, geometry))

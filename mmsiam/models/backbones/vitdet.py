@@ -10,8 +10,8 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import (RelPosAttention, StrictPretrainedMixin,
-                     window_partition, window_unpartition)
+from ..layers import RelPosAttention, window_partition, window_unpartition
+from ..utils import StrictPretrainedMixin
 
 
 class ViTDetBlock(BaseModule):

@@ -1,3 +1,4 @@
+from collections import Counter
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from mmengine.model import BaseModule
@@ -38,14 +39,15 @@ class MultiTaskPredictorHead(BaseModule):
     """One predictor per view type and the per-task alignment losses
     (MULAN).
 
-    The task loss is ``L_t = w_t * mean over the pairs of t of
-    loss(predictor_t(online_v), target_j)`` (pairs from
-    :func:`multi_task_pairs`); the total (mmengine sums every ``loss_*``
-    entry) is ``sum_t L_t``.
+    Every online view ``v`` of type ``t`` is predicted by ``predictor_t``
+    and aligned with the target of every global view but itself
+    (:func:`multi_task_pairs`). The task loss is ``L_t = w_t * mean over
+    the pairs of t of loss(predictor_t(online_v), target_j)``; the total
+    (mmengine sums every ``loss_*`` entry) is ``sum_t L_t``.
 
     Args:
         predictor (dict): Config of one predictor (e.g. ``NonLinearNeck``
-            256 -> 4096 -> 256); ``(B, C) -> (B, C')``.
+            256 -> 4096 -> 256); ``((B, C),) -> ((B, C'),)``.
         loss (dict): Pair loss ``loss(pred (B, C'), target (B, C'))``, e.g.
             ``CosineSimilarityLoss(shift_factor=2, scale_factor=2)`` (BYOL).
         tasks (Sequence[str]): Tasks with a predictor. Defaults to
@@ -83,25 +85,40 @@ class MultiTaskPredictorHead(BaseModule):
     def predictor(self, task: str) -> nn.Module:
         return self.predictors['shared' if self.shared_predictor else task]
 
-    def predict(self, task: str, features: Tensor) -> Tensor:
-        """``(B, C)`` projections of views of ``task`` -> ``(B, C')``."""
-        return self.predictor(task)((features, ))[0]
-
-    def loss(self, predictions: Dict[str, List[Tensor]],
-             targets: List[Tensor]) -> Dict[str, Tensor]:
-        """Per-task losses.
+    def loss(self, projections: Sequence[Tensor], targets: Sequence[Tensor],
+             view_types: Sequence[str]) -> Dict[str, Tensor]:
+        """Per-task losses of the online views against the global targets.
 
         Args:
-            predictions (dict[str, list[Tensor]]): Per task, the ``(B, C')``
-                predictions of its views in order.
-            targets (list[Tensor]): ``(B, C')`` targets of the global views.
+            projections (Sequence[Tensor]): ``(B, C)`` online projection of
+                every view, in the order of ``view_types``; each goes
+                through its type's predictor in a forward of its own.
+            targets (Sequence[Tensor]): ``(B, C')`` target projections of
+                the global views, in their order in ``view_types``.
+            view_types (Sequence[str]): The type of every view, e.g.
+                ``['global', 'global', 'local', 'local', 'cutout']``.
 
         Returns:
             dict[str, Tensor]: ``loss_<task>`` for every task with views.
         """
-        num_views = {task: len(views) for task, views in predictions.items()}
+        unknown = sorted(set(view_types) - set(self.tasks))
+        if unknown:
+            raise ValueError(f'MULAN: views of type {unknown} but the head '
+                             f'has predictors for {list(self.tasks)} only')
+        if len(projections) != len(view_types):
+            raise ValueError(f'{len(projections)} projections for '
+                             f'{len(view_types)} view types')
+        num_views = Counter(view_types)
+        pairs = multi_task_pairs(num_views)
+        if len(targets) != num_views['global']:
+            raise ValueError(f'{len(targets)} targets for '
+                             f'{num_views["global"]} global views')
+        predictions: Dict[str, List[Tensor]] = {}
+        for task, projection in zip(view_types, projections):
+            predictions.setdefault(task, []).append(
+                self.predictor(task)([projection])[0])
         terms: Dict[str, List[Tensor]] = {}
-        for task, view, target in multi_task_pairs(num_views):
+        for task, view, target in pairs:
             terms.setdefault(task, []).append(
                 self.loss_module(predictions[task][view], targets[target]))
         return {

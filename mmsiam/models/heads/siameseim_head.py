@@ -6,8 +6,9 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
+from ..layers import transformer_blocks
 from ..utils import (is_pretrained_init, sincos_2d, sincos_2d_relative,
-                     transformer_blocks, xavier_linear_unit_norm)
+                     xavier_linear_unit_norm)
 
 
 @MODELS.register_module()
@@ -65,9 +66,9 @@ class SiameseIMHead(BaseModule):
         nn.init.normal_(self.mask_token, std=0.02)
         self.apply(xavier_linear_unit_norm)
 
-    def predict(self, online: Tensor, mask: Tensor,
-                relative_geometry: Tensor) -> Tensor:
-        """Predict the view-2 tokens.
+    def predictions(self, online: Tensor, mask: Tensor,
+                    relative_geometry: Tensor) -> Tensor:
+        """The predictor: view-2 tokens from the online view-1 tokens.
 
         Args:
             online (Tensor): ``(B, 1 + N_vis, D)`` projected online tokens,
@@ -91,9 +92,21 @@ class SiameseIMHead(BaseModule):
             tokens = block(tokens)
         return self.pred(tokens[:, -self.grid_size**2:])
 
-    def loss(self, pred: Tensor, target: Tensor) -> Tensor:
-        """UniGrad loss of ``pred`` against ``target_norm(target)``, both
-        ``(B, G*G, D)``."""
+    def loss(self, online: Tensor, target: Tensor, mask: Tensor,
+             relative_geometry: Tensor) -> Tensor:
+        """UniGrad loss of the predictions against ``target_norm(target)``.
+
+        Args:
+            online (Tensor): ``(B, 1 + N_vis, D)``, see :meth:`predictions`.
+            target (Tensor): ``(B, G*G, D)`` projected target patches of
+                view 2.
+            mask (Tensor): Bool ``(B, G, G)`` view-1 mask, True = masked.
+            relative_geometry (Tensor): ``(B, 6)`` view-2 geometry.
+
+        Returns:
+            Tensor: The scalar loss.
+        """
+        pred = self.predictions(online, mask, relative_geometry)
         with torch.autocast(target.device.type, enabled=False):
             target = self.target_norm(target.float())
         return self.loss_module(pred, target)

@@ -5,8 +5,8 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import (is_pretrained_init, transformer_blocks,
-                     xavier_linear_unit_norm)
+from ..layers import transformer_blocks
+from ..utils import is_pretrained_init, xavier_linear_unit_norm
 
 
 @MODELS.register_module()

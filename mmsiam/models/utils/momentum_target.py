@@ -24,8 +24,7 @@ class MomentumTarget(nn.Module):
 
     ``module`` is a ``ModuleList`` of deep copies (keys
     ``<attr>.module.<i>.*``) with frozen parameters; ``steps`` (saved in
-    checkpoints) counts updates from 0; ``updates_this_run`` counts them in
-    this process (a plain int, for checks without a device sync). Buffers
+    checkpoints) counts updates from 0. Buffers
     (BatchNorm statistics) are the target's own. Parameters shared with the
     online modules (the same tensor object, e.g. a fixed position embedding
     assigned back) are not averaged.
@@ -56,7 +55,6 @@ class MomentumTarget(nn.Module):
         self.end_momentum = end_momentum
         self.copy_buffers = copy_buffers
         self.register_buffer('steps', torch.tensor(0, dtype=torch.long))
-        self.updates_this_run = 0
 
     def _pairs(self, online: Sequence[nn.Module]):
         if len(online) != len(self.module):
@@ -101,6 +99,5 @@ class MomentumTarget(nn.Module):
                                           online_module.buffers()):
                     target.copy_(source)
         self.steps += 1
-        self.updates_this_run += 1
         return momentum
 

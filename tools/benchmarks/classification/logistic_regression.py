@@ -31,10 +31,10 @@ from mmengine.dataset import pseudo_collate
 from sklearn.linear_model import LogisticRegression
 from torch.utils.data import DataLoader, Subset
 
+from mmsiam.config_checks import check_config
 from mmsiam.registry import DATASETS, MODELS
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils import (check_config, default_work_dir,
-                          register_all_modules)
+from mmsiam.utils import default_work_dir, register_all_modules
 
 
 def parse_args(argv=None):

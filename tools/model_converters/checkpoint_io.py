@@ -7,8 +7,8 @@ from typing import Dict
 
 import torch
 
-from .atomic_files import atomic_write
-from .checkpoint_loading import load_checkpoint_file
+from mmsiam.checkpoint.atomic_files import atomic_write
+from mmsiam.checkpoint.safe_loading import load_checkpoint_file
 
 
 def file_size(path: str) -> str:

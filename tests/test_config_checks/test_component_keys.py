@@ -5,10 +5,10 @@ import os.path as osp
 import pytest
 from mmengine.config import Config
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO
-from mmsiam.utils import check_config
-from mmsiam.utils.component_keys import accepted_keys
-from mmsiam.utils.config_errors import ConfigKeyError
+from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO
+from mmsiam.config_checks import check_config
+from mmsiam.config_checks.component_keys import accepted_keys
+from mmsiam.config_checks import ConfigKeyError
 
 VITDET_COCO = osp.join(
     REPO, 'configs', 'benchmarks', 'mmdet',
@@ -26,8 +26,8 @@ VITDET_COCO = osp.join(
     (CONMIM_DEMO_CONFIG, {'model.head.loss.temperatur': 0.1},
      'model.head.loss: PatchContrastLoss has no argument "temperatur"; did '
      'you mean "temperature"?'),
-    (MULAN_DEMO_CONFIG, {'model.num_view': 2},
-     'model: MULAN has no argument "num_view"; did you mean "num_views"?'),
+    (MULAN_DEMO_CONFIG, {'model.batch_view': True},
+     'model: MULAN has no argument "batch_view"; did you mean "batch_views"?'),
     # A dataset key put on the SeededDataset wrapper is misplaced.
     (DEMO_CONFIG, {'train_dataloader.dataset.indices': 64},
      'train_dataloader.dataset: SeededDataset has no argument "indices"; '

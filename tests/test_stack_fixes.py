@@ -1,3 +1,6 @@
+"""The stack fixes (:mod:`mmsiam.stack_fixes`) without and with the fix:
+weights-only checkpoint globals, lvis on numpy 2, mmcv hue jitter, BEiT
+relative position bias resizing."""
 import os
 import pickle
 
@@ -5,8 +8,6 @@ import pytest
 import torch
 from mmengine.logging import HistoryBuffer
 from mmengine.runner.checkpoint import _load_checkpoint
-
-import mmsiam  # noqa: F401  (applies the allow-list)
 
 
 class _RunsShell:
@@ -77,7 +78,7 @@ def test_adjust_hue_takes_negative_factors(backend):
     import cv2
     import mmcv
     import numpy as np
-    from mmsiam.utils.compat import adjust_hue
+    from mmsiam.stack_fixes import adjust_hue
     assert mmcv.adjust_hue is adjust_hue  # patched at import
     rng = np.random.default_rng(0)
     img = rng.integers(0, 256, (16, 16, 3), dtype=np.uint8)
@@ -102,7 +103,7 @@ def test_rel_pos_table_resize_without_interp2d():
     keeps its value at offset 0 and +-1, and reproduces linear tables."""
     import mmpretrain.models.backbones.beit as beit
 
-    from mmsiam.utils.compat import resize_relative_position_bias_table
+    from mmsiam.stack_fixes import resize_relative_position_bias_table
     assert beit.resize_relative_position_bias_table is \
         resize_relative_position_bias_table
     src, dst = 15, 31  # an 8x8 patch grid resized to 16x16

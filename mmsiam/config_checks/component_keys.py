@@ -12,7 +12,7 @@ from typing import Iterator, Optional, Set, Tuple
 
 from mmengine.config import Config
 
-from .config_errors import ConfigKeyError
+from .errors import ConfigKeyError
 
 SCOPE = 'mmsiam'
 # Keys that a builder consumes before it calls the component's class, by

@@ -10,7 +10,10 @@ from mmengine.config import Config
 from pycocotools import mask as mask_utils
 from pycocotools.coco import COCO
 
-from mmsiam.datasets.tiny_benchmarks import make_scene
+from helpers import load_tool
+
+# The scene generator of tools/misc/make_tiny_datasets.py.
+make_scene = load_tool('misc/tiny_benchmarks/scenes.py').make_scene
 
 
 def test_scene_geometry_is_exact():

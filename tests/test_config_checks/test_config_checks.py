@@ -1,8 +1,8 @@
 import pytest
 from mmengine.config import Config
 
-from mmsiam.utils import check_config
-from mmsiam.utils.config_checks import ConfigKeyError
+from mmsiam.config_checks import check_config
+from mmsiam.config_checks import ConfigKeyError
 
 
 def _cfg(**kwargs):

@@ -14,7 +14,6 @@ import os
 import os.path as osp
 from typing import Callable, Dict, List
 
-import numpy as np
 from PIL import Image
 from pycocotools import mask as mask_utils
 

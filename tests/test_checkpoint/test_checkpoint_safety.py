@@ -3,22 +3,24 @@ load path; hostile, truncated and missing files give errors naming them."""
 import os
 import pickle
 import shutil
-import sys
 
 import pytest
 import torch
 from mmengine.fileio import get_file_backend
 from mmengine.runner.checkpoint import _load_checkpoint
 
-import mmsiam  # noqa: F401  (installs the safe loader and atomic writes)
+from helpers import load_tool
+from mmsiam.checkpoint.atomic_files import AtomicLocalBackend, atomic_write
+from mmsiam.checkpoint.safe_loading import (CorruptCheckpointError,
+                                            is_complete_checkpoint,
+                                            latest_checkpoint)
 from mmsiam.models.utils.pretrained_loading import load_backbone_checkpoint
-from mmsiam.utils.atomic_files import AtomicLocalBackend, atomic_write
-from mmsiam.utils.checkpoint_io import load_official_checkpoint
-from mmsiam.utils.checkpoint_loading import (CorruptCheckpointError,
-                                             is_complete_checkpoint,
-                                             latest_checkpoint)
 
-from conftest import DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, run_tool
+# conftest's setup_runtime() installed the safe loader and atomic writes.
+load_official_checkpoint = load_tool(
+    'model_converters/checkpoint_io.py').load_official_checkpoint
+
+from helpers import DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, run_tool
 
 TRAIN = os.path.join(REPO, 'tools', 'train.py')
 

@@ -13,8 +13,8 @@ from typing import Iterable, Iterator, Tuple
 from mmengine.config import Config, ConfigDict
 
 from .component_keys import check_component_keys
-from .config_errors import ConfigKeyError
-from .image_size_checks import check_image_sizes
+from .errors import ConfigKeyError
+from .image_sizes import check_image_sizes
 
 # Top-level keys that mmengine's Runner (and tools/train.py) read.
 RUNNER_KEYS = (

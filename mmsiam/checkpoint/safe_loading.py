@@ -5,7 +5,7 @@ mmengine's resume, ``load_from`` and ``Pretrained`` initialiser (after
 :func:`use_safe_local_checkpoint_loader` replaces mmengine's local loader),
 the strict backbone loaders and the converters. It passes
 ``weights_only=True`` explicitly, so only tensors, containers and the types
-on the allow-list (:mod:`mmsiam.utils.compat`, plus a caller's
+on the allow-list (:mod:`mmsiam.stack_fixes`, plus a caller's
 ``extra_globals``) can be unpickled; a file that asks for anything else is
 refused before any of it runs. A truncated or corrupt file raises
 :class:`CorruptCheckpointError` instead of a zip-reader message.

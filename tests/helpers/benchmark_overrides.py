@@ -5,7 +5,7 @@ import os.path as osp
 
 from mmengine.config import Config
 
-from conftest import CONMIM_DEMO_CONFIG, DEMO_CONFIG
+from .paths import CONMIM_DEMO_CONFIG, DEMO_CONFIG
 
 SIZE = (128, 128)
 
