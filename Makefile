@@ -25,9 +25,12 @@ $(STAMP): setup.py requirements/build.txt requirements/runtime.txt \
 	@touch $(STAMP)
 	@echo "mmsiam environment ready: source $(VENV)/bin/activate"
 
+# The everyday suite (about 8 minutes on 2 cores): everything but the
+# `slow` end-to-end runs of the tools in subprocesses.
 test: env
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
 
+# Every test, the slow end-to-end runs included (what CI runs, .ci/run).
 test-all: env
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 

@@ -19,7 +19,7 @@ fall back through mmpretrain, and scoped keys find mmsiam from any scope
 (importing ``mmsiam.models`` etc. lazily, as for any node).
 """
 from mmengine.registry import Registry
-from mmpretrain import registry as mmpretrain_registry
+from mmpretrain import registry as parents
 
 __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS',
@@ -30,57 +30,40 @@ __all__ = [
 ]
 
 
-def _child(name, parent, location):
-    node = Registry(name, parent=parent, scope='mmsiam', locations=[location])
+def _child(parent: Registry, location: str) -> Registry:
+    """The mmsiam node below ``parent``, named like it, importing
+    ``location`` to register its types."""
+    node = Registry(parent.name, parent=parent, scope='mmsiam',
+                    locations=[location])
     root = parent._get_root_registry()
     root._children.setdefault(node.scope, node)
     return node
 
 
-# mmsiam.engine
-RUNNERS = _child('runner', mmpretrain_registry.RUNNERS, 'mmsiam.engine')
-RUNNER_CONSTRUCTORS = _child('runner constructor',
-                             mmpretrain_registry.RUNNER_CONSTRUCTORS,
-                             'mmsiam.engine')
-LOOPS = _child('loop', mmpretrain_registry.LOOPS, 'mmsiam.engine')
-HOOKS = _child('hook', mmpretrain_registry.HOOKS, 'mmsiam.engine')
-LOG_PROCESSORS = _child('log processor', mmpretrain_registry.LOG_PROCESSORS,
-                        'mmsiam.engine')
-OPTIMIZERS = _child('optimizer', mmpretrain_registry.OPTIMIZERS,
-                    'mmsiam.engine')
-OPTIM_WRAPPERS = _child('optim_wrapper', mmpretrain_registry.OPTIM_WRAPPERS,
-                        'mmsiam.engine')
-OPTIM_WRAPPER_CONSTRUCTORS = _child(
-    'optimizer wrapper constructor',
-    mmpretrain_registry.OPTIM_WRAPPER_CONSTRUCTORS, 'mmsiam.engine')
-PARAM_SCHEDULERS = _child('parameter scheduler',
-                          mmpretrain_registry.PARAM_SCHEDULERS,
-                          'mmsiam.engine')
-
-# mmsiam.datasets
-DATASETS = _child('dataset', mmpretrain_registry.DATASETS, 'mmsiam.datasets')
-DATA_SAMPLERS = _child('data sampler', mmpretrain_registry.DATA_SAMPLERS,
-                       'mmsiam.datasets')
-TRANSFORMS = _child('transform', mmpretrain_registry.TRANSFORMS,
-                    'mmsiam.datasets')
-
-# mmsiam.models
-MODELS = _child('model', mmpretrain_registry.MODELS, 'mmsiam.models')
-MODEL_WRAPPERS = _child('model_wrapper', mmpretrain_registry.MODEL_WRAPPERS,
-                        'mmsiam.models')
-WEIGHT_INITIALIZERS = _child('weight initializer',
-                             mmpretrain_registry.WEIGHT_INITIALIZERS,
-                             'mmsiam.models')
-TASK_UTILS = _child('task util', mmpretrain_registry.TASK_UTILS,
-                    'mmsiam.models')
-
-# mmsiam.evaluation
-METRICS = _child('metric', mmpretrain_registry.METRICS, 'mmsiam.evaluation')
-EVALUATORS = _child('evaluator', mmpretrain_registry.EVALUATORS,
-                    'mmsiam.evaluation')
-
+ENGINE = 'mmsiam.engine'
+DATA = 'mmsiam.datasets'
+MODEL = 'mmsiam.models'
+EVALUATION = 'mmsiam.evaluation'
 # mmsiam has no visualizers of its own: its nodes import mmpretrain's.
-VISUALIZERS = _child('visualizer', mmpretrain_registry.VISUALIZERS,
-                     'mmpretrain.visualization')
-VISBACKENDS = _child('vis_backend', mmpretrain_registry.VISBACKENDS,
-                     'mmpretrain.visualization')
+VISUALIZATION = 'mmpretrain.visualization'
+
+RUNNERS = _child(parents.RUNNERS, ENGINE)
+RUNNER_CONSTRUCTORS = _child(parents.RUNNER_CONSTRUCTORS, ENGINE)
+LOOPS = _child(parents.LOOPS, ENGINE)
+HOOKS = _child(parents.HOOKS, ENGINE)
+LOG_PROCESSORS = _child(parents.LOG_PROCESSORS, ENGINE)
+OPTIMIZERS = _child(parents.OPTIMIZERS, ENGINE)
+OPTIM_WRAPPERS = _child(parents.OPTIM_WRAPPERS, ENGINE)
+OPTIM_WRAPPER_CONSTRUCTORS = _child(parents.OPTIM_WRAPPER_CONSTRUCTORS, ENGINE)
+PARAM_SCHEDULERS = _child(parents.PARAM_SCHEDULERS, ENGINE)
+DATASETS = _child(parents.DATASETS, DATA)
+DATA_SAMPLERS = _child(parents.DATA_SAMPLERS, DATA)
+TRANSFORMS = _child(parents.TRANSFORMS, DATA)
+MODELS = _child(parents.MODELS, MODEL)
+MODEL_WRAPPERS = _child(parents.MODEL_WRAPPERS, MODEL)
+WEIGHT_INITIALIZERS = _child(parents.WEIGHT_INITIALIZERS, MODEL)
+TASK_UTILS = _child(parents.TASK_UTILS, MODEL)
+METRICS = _child(parents.METRICS, EVALUATION)
+EVALUATORS = _child(parents.EVALUATORS, EVALUATION)
+VISUALIZERS = _child(parents.VISUALIZERS, VISUALIZATION)
+VISBACKENDS = _child(parents.VISBACKENDS, VISUALIZATION)

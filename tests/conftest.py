@@ -6,11 +6,19 @@ import pytest
 
 from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, export_backbone,
                      run_tool, train_tiny)
+from helpers.tools import SLOW_TESTS
 from mmsiam.runtime import setup_runtime
 
 # In-process tests run the stack as mmsiam's tools do: with its runtime
 # fixes (tests/test_runtime.py checks them in fresh interpreters).
 setup_runtime()
+
+
+def pytest_collection_modifyitems(items):
+    """Record the ``slow`` tests: only they may run tools in subprocesses
+    (``helpers.tools.require_slow_mark``)."""
+    SLOW_TESTS.update(item.nodeid for item in items
+                      if item.get_closest_marker('slow'))
 
 
 @pytest.fixture(scope='session')

@@ -28,6 +28,7 @@ class _ReachesInit:
         return (getattr, (HistoryBuffer, '__init__'))
 
 
+@pytest.mark.slow
 def test_runner_checkpoint_loads_weights_only(demo_run):
     work_dir, _ = demo_run
     path = work_dir / 'epoch_2.pth'

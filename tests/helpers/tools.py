@@ -39,8 +39,26 @@ def tool_env(all_threads=False):
     return env
 
 
+# Node ids of the collected tests marked ``slow`` (filled by conftest.py).
+SLOW_TESTS = set()
+
+
+def require_slow_mark():
+    """Fail the current test unless it is marked ``slow``: end-to-end tool
+    runs belong to ``make test-all``, so that ``make test`` stays fast."""
+    current = os.environ.get('PYTEST_CURRENT_TEST')
+    if current is None:
+        return
+    nodeid = current.rsplit(' (', 1)[0]
+    if nodeid not in SLOW_TESTS:
+        pytest.fail(f'{nodeid} runs a tool in a subprocess; mark it '
+                    '@pytest.mark.slow (make test-all runs it)')
+
+
 def run_tool(args, cwd=REPO, timeout=600, check=True, all_threads=False):
-    """Run a command-line tool; on failure show its output."""
+    """Run a command-line tool in a subprocess (only in ``slow`` tests); on
+    failure show its output."""
+    require_slow_mark()
     if args[0].endswith('.py'):
         args = [sys.executable] + list(args)
     proc = subprocess.run(
@@ -118,6 +136,7 @@ def kill_tree(pid):
 def kill_during(args, marker, timeout=600):
     """Run a tool and SIGKILL it with all its processes as soon as its
     output shows ``marker``; returns the output so far."""
+    require_slow_mark()
     if args[0].endswith('.py'):
         args = [sys.executable] + list(args)
     proc = subprocess.Popen(

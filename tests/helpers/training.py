@@ -25,8 +25,6 @@ def assert_same_training(expected_dir, resumed_dir, checkpoint):
     final checkpoint (weights, target branch, optimizer, schedulers,
     iteration counters), are exactly those of ``expected_dir``."""
     import torch
-
-    import mmsiam  # noqa: F401  (weights_only allow-list)
     expected, resumed = (logged_losses(expected_dir),
                          logged_losses(resumed_dir))
     assert resumed and set(resumed) <= set(expected)

@@ -65,6 +65,7 @@ def test_config_is_the_published_protocol():
     assert cfg.train_dataloader.batch_size * 8 == 16384
 
 
+@pytest.mark.slow
 def test_linear_probe_trains_and_evaluates(tmp_path, tiny_imagenet,
                                            backbone_checkpoint):
     cfg = shrink_for_cpu(Config.fromfile(CONFIG), tiny_imagenet,
@@ -91,6 +92,7 @@ def test_finetune_config_is_the_published_recipe():
     assert cfg.train_cfg.max_epochs == 100
 
 
+@pytest.mark.slow
 def test_finetune_trains_and_evaluates(tmp_path, tiny_imagenet,
                                        backbone_checkpoint):
     cfg = shrink_for_cpu(Config.fromfile(FINETUNE), tiny_imagenet,
@@ -131,6 +133,7 @@ def test_conmim_finetune_config_is_the_published_recipe():
     assert cfg.model.head.init_cfg[0].std == 2e-5
 
 
+@pytest.mark.slow
 def test_conmim_finetune_trains_from_the_teacher(tmp_path, tiny_imagenet,
                                                  conmim_backbone_checkpoint):
     cfg = shrink_for_cpu(Config.fromfile(CONMIM_FINETUNE), tiny_imagenet,
@@ -151,6 +154,7 @@ def test_conmim_finetune_trains_from_the_teacher(tmp_path, tiny_imagenet,
     assert start[table].shape == exported[table].shape
 
 
+@pytest.mark.slow
 def test_logistic_regression_on_frozen_features(tmp_path, tiny_imagenet,
                                                 backbone_checkpoint):
     import json

@@ -66,6 +66,7 @@ def _tiny_config(name, tmp_path, tiny_benchmarks, checkpoint):
     return path
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('name', sorted(CASES))
 def test_pretrained_model_trains_and_evaluates(name, tmp_path,
                                                tiny_benchmarks,
@@ -97,6 +98,7 @@ def test_config_is_the_published_vitdet_recipe():
     assert lvis.train_dataloader.dataset.oversample_thr == 1e-3
 
 
+@pytest.mark.slow
 def test_wrong_checkpoint_fails_loudly(tmp_path, tiny_benchmarks,
                                        backbone_checkpoint):
     name = 'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py'

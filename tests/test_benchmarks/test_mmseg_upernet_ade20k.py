@@ -4,10 +4,11 @@ IoUMetric."""
 import os.path as osp
 import re
 
+import pytest
 from mmengine.config import Config
 
-from helpers.benchmark_overrides import TINY_BEIT, TINY_VIT, small_loaders
 from helpers import REPO, run_tool
+from helpers.benchmark_overrides import TINY_BEIT, TINY_VIT, small_loaders
 
 CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'mmseg',
                   'upernet_vit-base-p16_8xb2-amp-160k_ade20k-512x512.py')
@@ -57,6 +58,7 @@ def test_config_is_the_published_recipe():
     assert cfg.model.test_cfg.stride == (341, 341)
 
 
+@pytest.mark.slow
 def test_pretrained_upernet_trains_and_evaluates(tmp_path, tiny_benchmarks,
                                                  backbone_checkpoint):
     cfg = shrink_for_cpu(
@@ -85,6 +87,7 @@ def test_beit_config_is_the_beit_recipe():
     assert cfg.model.test_cfg.stride == (341, 341)
 
 
+@pytest.mark.slow
 def test_conmim_teacher_in_beit_upernet(tmp_path, tiny_benchmarks,
                                         conmim_backbone_checkpoint):
     """128-pixel crops: the 8x8-grid tables are resized to 16x16."""

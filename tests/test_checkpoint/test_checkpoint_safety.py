@@ -77,6 +77,7 @@ def test_every_load_path_refuses_a_hostile_pickle(tmp_path, loader):
     assert not marker.exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('fraction', [0.0, 0.5, 0.99])
 def test_truncated_checkpoint_is_detected(demo_run, tmp_path, fraction):
     path = tmp_path / 'epoch_2.pth'
@@ -89,6 +90,7 @@ def test_truncated_checkpoint_is_detected(demo_run, tmp_path, fraction):
         _load_checkpoint(str(path), map_location='cpu')
 
 
+@pytest.mark.slow
 def test_latest_checkpoint(demo_run, tmp_path):
     assert latest_checkpoint(str(tmp_path)) is None  # a new run
     work_dir = tmp_path / 'run'
@@ -105,6 +107,7 @@ def test_latest_checkpoint(demo_run, tmp_path):
         latest_checkpoint(str(work_dir))
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_truncated_latest_checkpoint(demo_run, tmp_path):
     work_dir = tmp_path / 'run'
     shutil.copytree(demo_run[0], work_dir)

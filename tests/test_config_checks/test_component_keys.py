@@ -18,8 +18,9 @@ VITDET_COCO = osp.join(
 @pytest.mark.parametrize('config, option, message', [
     (DEMO_CONFIG, {'model.base_momentun': 0.9},
      'model: SiameseIM has no argument "base_momentun"; did you mean '
-     '"base_momentum"? It takes: backbone, base_momentum, data_preprocessor, '
-     'head, init_cfg, neck'),
+     '"base_momentum"? It takes: backbone, base_momentum, copy_buffers, '
+     'data_preprocessor, end_momentum, head, init_cfg, neck, '
+     'target_update'),
     (DEMO_CONFIG, {'default_hooks.non_finite_guard.max_skip': 3},
      'default_hooks.non_finite_guard: NonFiniteGuardHook has no argument '
      '"max_skip"; did you mean "max_skips"?'),

@@ -65,6 +65,7 @@ def _folder_config(tmp_path, max_skipped):
     return path
 
 
+@pytest.mark.slow
 def test_training_skips_bad_files(tmp_path):
     config = _folder_config(tmp_path, max_skipped=2)
     proc = run_tool([TRAIN, config, '--work-dir', tmp_path / 'wd',
@@ -77,6 +78,7 @@ def test_training_skips_bad_files(tmp_path):
     assert (tmp_path / 'wd' / 'epoch_1.pth').is_file()
 
 
+@pytest.mark.slow
 def test_too_many_bad_files_stop_the_run(tmp_path):
     config = _folder_config(tmp_path, max_skipped=1)
     proc = run_tool([TRAIN, config, '--work-dir', tmp_path / 'wd',

@@ -6,6 +6,9 @@ import pytest
 
 from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, run_tool
 
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
+
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'benchmark_pretrain.py')
 DEMO = DEMO_CONFIG
 

@@ -43,12 +43,14 @@ def test_cache_folder_is_per_python_torch_and_ops(tmp_path, monkeypatch):
     assert build_mmcv.cuda_toolkit_present()
 
 
+@pytest.mark.slow
 def test_installed_mmcv_is_recognised_without_rebuilding():
     proc = run_tool([SCRIPT], timeout=120)
     assert 'already installed' in proc.stdout
     assert 'building' not in proc.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('flag', ['--help'])
 def test_help(flag):
     assert 'cache' in run_tool([SCRIPT, flag]).stdout

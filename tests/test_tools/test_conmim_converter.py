@@ -12,6 +12,9 @@ from helpers import REPO, run_tool
 from mmsiam.registry import MODELS
 from mmsiam.utils import register_all_modules
 
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
+
 TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'conmim_official_to_mmsiam.py')
 PAPER = osp.join(REPO, 'configs', 'conmim',

@@ -4,6 +4,7 @@ import os.path as osp
 import re
 import shutil
 
+import pytest
 import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
@@ -21,6 +22,7 @@ def steps_in(checkpoint):
     return int(state['state_dict']['target.steps'])
 
 
+@pytest.mark.slow
 def test_demo_trains_and_updates_the_teacher_every_iteration(conmim_run):
     work_dir, stdout = conmim_run
     losses = [float(x) for x in re.findall(r'\bloss: ([0-9.]+)', stdout)]
@@ -31,6 +33,7 @@ def test_demo_trains_and_updates_the_teacher_every_iteration(conmim_run):
     assert steps_in(work_dir / 'epoch_2.pth') == 8
 
 
+@pytest.mark.slow
 def test_demo_resumes_with_the_teacher_state(conmim_run, tmp_path):
     work_dir = tmp_path / 'work_dir'
     shutil.copytree(conmim_run[0], work_dir)
@@ -42,6 +45,7 @@ def test_demo_resumes_with_the_teacher_state(conmim_run, tmp_path):
     assert steps_in(work_dir / 'epoch_3.pth') == 12
 
 
+@pytest.mark.slow
 def test_two_processes_train_conmim(tmp_path):
     work_dir = tmp_path / 'work_dir'
     proc = run_tool([

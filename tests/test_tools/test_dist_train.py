@@ -7,6 +7,9 @@ import pytest
 from helpers import (DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, resume_after_kill,
                      run_tool)
 
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
+
 DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
 # 128 digits, and 2 persistent data-loader workers per process as in the
 # real configs.

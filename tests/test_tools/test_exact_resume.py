@@ -1,8 +1,13 @@
 """Kill a training run with SIGKILL between checkpoints, resume it with
 ``--resume``: it ends bit-identical to the uninterrupted run (losses of every
 resumed iteration, weights, target branch, optimizer, schedulers)."""
+import pytest
+
 from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, TINY_DEMO_OPTIONS,
                      resume_after_kill)
+
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
 
 
 def test_siameseim_resumes_exactly(demo_run, tmp_path):

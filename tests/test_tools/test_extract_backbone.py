@@ -1,9 +1,13 @@
 """tools/model_converters/extract_backbone.py on a real pretraining run."""
 import os.path as osp
 
+import pytest
 import torch
 
 from helpers import REPO, run_tool
+
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
 
 TOOL = osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py')
 

@@ -1,7 +1,12 @@
 """tools/misc/make_tiny_datasets.py as a user runs it."""
 import os.path as osp
 
+import pytest
+
 from helpers import REPO, run_tool
+
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
 
 SCRIPT = osp.join(REPO, 'tools', 'misc', 'make_tiny_datasets.py')
 

@@ -3,8 +3,13 @@ checkpoints and plain backbones into mmsiam, every key accounted for."""
 import os.path as osp
 import re
 
+import pytest
 import torch
+
 from helpers import MULAN_DEMO_CONFIG, REPO, build_model, run_tool
+
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
 
 TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'mulan_official_to_mmsiam.py')

@@ -10,6 +10,9 @@ import torch
 from helpers import (REPO, TINY_DEMO_OPTIONS, demo_config, resume_after_kill,
                      run_tool, train_tiny)
 
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
+
 TRAIN = osp.join(REPO, 'tools', 'train.py')
 LOSS_RANGE = {'byol': (0, 4), 'simsiam': (-0.34, 0.34), 'mocov3': (0, 20)}
 

@@ -1,9 +1,13 @@
 """tools/analysis_tools/plot_curves.py on a real (tiny ConMIM) run."""
 import os.path as osp
 
+import pytest
 from PIL import Image
 
 from helpers import REPO, load_tool, run_tool
+
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
 
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'plot_curves.py')
 

@@ -7,6 +7,9 @@ import torch
 
 from helpers import DEMO_CONFIG, REPO, build_model, run_tool
 
+# End-to-end: every test runs tools in subprocesses (make test-all).
+pytestmark = pytest.mark.slow
+
 TOOL = osp.join(REPO, 'tools', 'model_converters',
                 'siameseim_official_to_mmsiam.py')
 DEMO = DEMO_CONFIG
@@ -135,7 +138,6 @@ def test_finetuned_checkpoint_gives_backbone_only(tmp_path):
     assert proc.returncode != 0 and 'exists' in proc.stdout
 
 
-@pytest.mark.slow
 def test_vit_base_official_layout_loads_strictly(tmp_path):
     model = build_model(PAPER, init=False)
     state, _ = official_layout(model)

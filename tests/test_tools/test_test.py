@@ -59,6 +59,7 @@ def test_argument_errors(tmp_path, classifier):
         test_tool.merge_args(Config.fromfile(str(config)), args)
 
 
+@pytest.mark.slow
 def test_evaluates_checkpoint_and_dumps_predictions(tmp_path, classifier):
     config, ckpt = classifier
     out = tmp_path / 'preds.pkl'
@@ -70,6 +71,7 @@ def test_evaluates_checkpoint_and_dumps_predictions(tmp_path, classifier):
         assert len(pickle.load(f)) == 100
 
 
+@pytest.mark.slow
 def test_dist_test_with_two_processes(tmp_path, classifier):
     config, ckpt = classifier
     proc = run_tool([

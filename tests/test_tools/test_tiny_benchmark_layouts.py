@@ -61,6 +61,7 @@ def _build_dataset(tmp_path, scope, base_cfg, **overrides):
         return registry.DATASETS.build(cfg)
 
 
+@pytest.mark.slow
 def test_coco_layout_with_pycocotools_and_mmdet(tiny_benchmarks, tmp_path):
     root = tiny_benchmarks / 'coco'
     ann = root / 'annotations' / 'instances_val2017.json'
@@ -88,6 +89,7 @@ def test_coco_layout_with_pycocotools_and_mmdet(tiny_benchmarks, tmp_path):
     assert scores['coco/segm_mAP'] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_lvis_layout_with_mmdet_and_lvis_metric(tiny_benchmarks, tmp_path):
     root = tiny_benchmarks / 'lvis_v1'
     ann = root / 'annotations' / 'lvis_v1_val.json'
@@ -112,6 +114,7 @@ def test_lvis_layout_with_mmdet_and_lvis_metric(tiny_benchmarks, tmp_path):
     assert scores['lvis/segm_AP'] == pytest.approx(1.0)
 
 
+@pytest.mark.slow
 def test_ade20k_layout_with_mmseg(tiny_benchmarks, tmp_path):
     root = tiny_benchmarks / 'ade' / 'ADEChallengeData2016'
     dataset = _build_dataset(
@@ -136,6 +139,7 @@ def test_ade20k_layout_with_mmseg(tiny_benchmarks, tmp_path):
     assert metric.evaluate(size=3)['mIoU'] == pytest.approx(100.0)
 
 
+@pytest.mark.slow
 def test_imagenet_layout_with_mmpretrain(tiny_benchmarks):
     from mmpretrain.datasets import ImageNet
     root = str(tiny_benchmarks / 'imagenet')

@@ -59,6 +59,7 @@ def _losses(log_text):
     return [float(x) for x in re.findall(r'\bloss: ([0-9.]+)', log_text)]
 
 
+@pytest.mark.slow
 def test_demo_trains_and_reports_outputs(demo_run):
     work_dir, stdout = demo_run
     assert f'Checkpoint: {work_dir / "epoch_2.pth"}' in stdout
@@ -76,6 +77,7 @@ def _knn_top1(log_text):
     }
 
 
+@pytest.mark.slow
 def test_demo_logs_knn_throughput_and_eta(demo_run):
     stdout = demo_run[1]
     # Before training (epoch 0) and after each of the 2 epochs.
@@ -96,6 +98,7 @@ def test_demo_logs_knn_throughput_and_eta(demo_run):
             r'imgs_per_sec: [0-9.]+', line) for line in train_lines)
 
 
+@pytest.mark.slow
 def test_knn_monitor_leaves_training_unchanged(demo_run, tmp_path):
     """The same run without validation has the same losses."""
     proc = run_tool([TRAIN, DEMO_CONFIG, '--work-dir', tmp_path,
@@ -105,6 +108,7 @@ def test_knn_monitor_leaves_training_unchanged(demo_run, tmp_path):
     assert len(_losses(proc.stdout)) == 8
 
 
+@pytest.mark.slow
 def test_resume_auto_continues(demo_run, tmp_path):
     work_dir = tmp_path / 'work_dir'
     shutil.copytree(demo_run[0], work_dir)
@@ -127,6 +131,7 @@ def test_resume_auto_continues(demo_run, tmp_path):
                      proc.stdout)
 
 
+@pytest.mark.slow
 def test_fresh_run_never_overwrites_checkpoints(demo_run):
     work_dir = demo_run[0]
     before = (work_dir / 'epoch_2.pth').stat().st_mtime_ns
@@ -137,6 +142,7 @@ def test_fresh_run_never_overwrites_checkpoints(demo_run):
     assert (work_dir / 'epoch_2.pth').stat().st_mtime_ns == before
 
 
+@pytest.mark.slow
 def test_misspelt_component_key_is_named(tmp_path):
     proc = run_tool([
         TRAIN, DEMO_CONFIG, '--work-dir', tmp_path, '--cfg-options',
@@ -148,6 +154,7 @@ def test_misspelt_component_key_is_named(tmp_path):
     assert not list(tmp_path.glob('*/*.log'))  # stopped before the runner
 
 
+@pytest.mark.slow
 def test_checkpoint_of_another_model_is_refused(conmim_run, tmp_path):
     """--resume (and load_from) with a ConMIM checkpoint in the SiameseIM
     config: mmengine would load what fits and warn; this names the keys."""
@@ -178,6 +185,7 @@ def _image_folder_config(tmp_path, data_root):
     return path
 
 
+@pytest.mark.slow
 def test_missing_data_root_is_named(tmp_path):
     missing = tmp_path / 'no_such_folder'
     config = _image_folder_config(tmp_path, missing)
@@ -188,6 +196,7 @@ def test_missing_data_root_is_named(tmp_path):
     assert str(missing) in proc.stdout
 
 
+@pytest.mark.slow
 def test_unreadable_image_is_named(tmp_path):
     from PIL import Image
     folder = tmp_path / 'images'

@@ -117,6 +117,7 @@ def test_pngs_of_each_method(config, columns, tmp_path):
         assert image.std() > 10
 
 
+@pytest.mark.slow
 def test_command_line_writes_pngs_and_keeps_existing_files(tmp_path):
     tool = osp.join(REPO, 'tools', 'analysis_tools', 'visualize_views.py')
     proc = run_tool([tool, DEMO_CONFIG, '--num', 2, '--out', tmp_path])

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import torch
 from mmpretrain.structures import DataSample
@@ -37,23 +37,19 @@ class ConMIM(MomentumTargetSelfSupervisor):
         head (dict): e.g. ``MIMHead`` with ``PatchContrastLoss``.
         base_momentum (float): Initial online weight of the EMA.
             Defaults to 0.004.
+        target_update (str): Defaults to ``'after_step'`` (the official
+            order).
+        **kwargs: The other options of
+            :class:`MomentumTargetSelfSupervisor`.
     """
 
     def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
                  base_momentum: float = 0.004,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 target_update: str = 'after_step',
+                 **kwargs):
         super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            base_momentum=base_momentum,
-            target_update='after_step',
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+            base_momentum=base_momentum, target_update=target_update,
+            **kwargs)
 
     def extract_feat(self, inputs: Tensor, **kwargs):
         """Student encoder tokens ``((B, 1 + G*G, D),)`` of full images."""

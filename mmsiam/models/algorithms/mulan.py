@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Sequence, Tuple
 
 import torch
 from mmpretrain.structures import DataSample
@@ -36,33 +36,20 @@ class MULAN(MomentumTargetSelfSupervisor):
         head (dict): ``MultiTaskPredictorHead``.
         base_momentum (float): Initial online weight of the target EMA
             (0.004: target momentum 0.996 -> 1).
-        end_momentum (float): Final online weight. Defaults to 0.
-        copy_buffers (bool): The target also copies online buffers.
         batch_views (bool): Encode consecutive views of one type and size
             in one backbone forward. Exact only for encoders without
             BatchNorm (ViT); the projector always sees one view at a time
             (its BatchNorm statistics are per view). Defaults to False.
+        **kwargs: The other options of
+            :class:`MomentumTargetSelfSupervisor` (``end_momentum``,
+            ``copy_buffers`` for SimSiam's copy target).
     """
 
     def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
                  base_momentum: float = 0.004,
-                 end_momentum: float = 0.,
-                 copy_buffers: bool = False,
                  batch_views: bool = False,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            base_momentum=base_momentum,
-            end_momentum=end_momentum,
-            copy_buffers=copy_buffers,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+                 **kwargs):
+        super().__init__(base_momentum=base_momentum, **kwargs)
         self.batch_views = batch_views
         # Stochastic depth is for the online network only.
         for module in self.target.modules():

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import torch
 from mmpretrain.structures import DataSample
@@ -29,22 +29,12 @@ class SiameseIM(MomentumTargetSelfSupervisor):
         backbone, neck, head (dict): Encoder, projector, predictor + loss.
         base_momentum (float): Initial online weight of the EMA (0.005, i.e.
             target momentum 0.995 -> 1 on a cosine over all iterations).
+        **kwargs: The other options of
+            :class:`MomentumTargetSelfSupervisor`.
     """
 
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 base_momentum: float = 0.005,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            base_momentum=base_momentum,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+    def __init__(self, base_momentum: float = 0.005, **kwargs):
+        super().__init__(base_momentum=base_momentum, **kwargs)
         # The fixed position embedding is shared, not copied.
         self.target.module[0].pos_embed = self.backbone.pos_embed
 

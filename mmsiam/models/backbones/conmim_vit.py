@@ -6,12 +6,12 @@ from torch import Tensor
 
 from mmsiam.registry import MODELS
 
-from ..utils import (beit_init, check_mask_grid, is_pretrained_init,
+from ..utils import (FreshInitMixin, beit_init, check_mask_grid,
                      trunc_normal_one_std_)
 
 
 @MODELS.register_module()
-class ConMIMViT(BEiTPretrainViT):
+class ConMIMViT(FreshInitMixin, BEiTPretrainViT):
     """The ConMIM encoder: a BEiT-v1 ViT for masked image modeling.
 
     mmpretrain's ``BEiTPretrainViT`` (so keys are mmpretrain's BEiT names:
@@ -70,10 +70,7 @@ class ConMIMViT(BEiTPretrainViT):
             init_cfg=init_cfg,
             **kwargs)
 
-    def init_weights(self) -> None:
-        super().init_weights()
-        if is_pretrained_init(self.init_cfg):
-            return
+    def init_fresh_weights(self) -> None:
         # mmpretrain's init truncates at +-2 (absolute); redo it as BEiT v1.
         self.apply(beit_init)
         trunc_normal_one_std_(self.cls_token)

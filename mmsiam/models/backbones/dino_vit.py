@@ -6,11 +6,11 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import interpolate_pos_embed_dino, is_pretrained_init
+from ..utils import FreshInitMixin, interpolate_pos_embed_dino
 
 
 @MODELS.register_module()
-class DINOViT(VisionTransformer):
+class DINOViT(FreshInitMixin, VisionTransformer):
     """A DINO-style ViT encoder for Siamese methods (MULAN's ViT).
 
     mmpretrain's ``VisionTransformer`` (its key names; e.g. ``'deit-small'``
@@ -42,10 +42,7 @@ class DINOViT(VisionTransformer):
             init_cfg=init_cfg,
             **kwargs)
 
-    def init_weights(self) -> None:
-        super().init_weights()
-        if is_pretrained_init(self.init_cfg):
-            return
+    def init_fresh_weights(self) -> None:
         for module in self.modules():
             if isinstance(module, nn.Linear):
                 nn.init.trunc_normal_(module.weight, std=0.02)

@@ -6,12 +6,12 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import (check_mask_grid, is_pretrained_init, sincos_2d,
+from ..utils import (FreshInitMixin, check_mask_grid, sincos_2d,
                      xavier_linear_unit_norm)
 
 
 @MODELS.register_module()
-class SiameseIMViT(VisionTransformer):
+class SiameseIMViT(FreshInitMixin, VisionTransformer):
     """The SiameseIM encoder: a ViT that encodes only the visible patches.
 
     mmpretrain's ``VisionTransformer`` (its key names, so that
@@ -52,10 +52,7 @@ class SiameseIMViT(VisionTransformer):
         self.patch_size = patch_size
         self.grid_size = self.patch_resolution[0]
 
-    def init_weights(self) -> None:
-        super().init_weights()
-        if is_pretrained_init(self.init_cfg):
-            return
+    def init_fresh_weights(self) -> None:
         self.pos_embed.data.copy_(
             sincos_2d(self.grid_size, self.embed_dims, cls_token=True))
         weight = self.patch_embed.projection.weight.data

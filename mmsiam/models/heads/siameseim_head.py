@@ -1,18 +1,14 @@
-from typing import Optional
-
 import torch
-from mmengine.model import BaseModule
 from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..layers import transformer_blocks
-from ..utils import (is_pretrained_init, sincos_2d, sincos_2d_relative,
-                     xavier_linear_unit_norm)
+from ..layers import TokenTransformer
+from ..utils import sincos_2d, sincos_2d_relative
 
 
 @MODELS.register_module()
-class SiameseIMHead(BaseModule):
+class SiameseIMHead(TokenTransformer):
     """SiameseIM predictor and loss.
 
     The predictor sees the projected online tokens (cls and visible view-1
@@ -24,47 +20,38 @@ class SiameseIMHead(BaseModule):
     (eps 1e-5) before the loss.
 
     Args:
-        embed_dims (int): Width. Defaults to 768.
         grid_size (int): Patches per side. Defaults to 14.
         depth (int): Predictor blocks. Defaults to 4.
-        num_heads (int): Defaults to 16.
-        mlp_ratio (float): Defaults to 4.
-        norm_cfg (dict): Token norm of the blocks.
         loss (dict): The loss module. Defaults to ``UniGradLoss``.
+        **kwargs: The other settings of :class:`TokenTransformer`:
+            ``embed_dims`` (768), ``num_heads`` (16), ``mlp_ratio`` (4),
+            ``norm_cfg``.
     """
 
     def __init__(self,
-                 embed_dims: int = 768,
                  grid_size: int = 14,
                  depth: int = 4,
-                 num_heads: int = 16,
-                 mlp_ratio: float = 4.,
-                 norm_cfg: dict = dict(type='mmsiam.TokenBatchNorm'),
                  loss: dict = dict(type='UniGradLoss', neg_weight=0.02),
-                 init_cfg: Optional[dict] = None):
-        super().__init__(init_cfg=init_cfg)
-        self.embed_dims = embed_dims
+                 **kwargs):
+        super().__init__(depth=depth, **kwargs)
+        embed_dims = self.embed_dims
         self.grid_size = grid_size
         self.mask_token = nn.Parameter(torch.zeros(1, 1, embed_dims))
         self.decoder_pos_embed = nn.Parameter(
             sincos_2d(grid_size, embed_dims, cls_token=True),
             requires_grad=False)
         self.pos_mlp = nn.Linear(2 * embed_dims, embed_dims)
-        self.blocks = transformer_blocks(depth, embed_dims, num_heads,
-                                         mlp_ratio, norm_cfg)
+        self.build_blocks()
         self.pred = nn.Linear(embed_dims, embed_dims)
         self.target_norm = nn.LayerNorm(
             embed_dims, eps=1e-5, elementwise_affine=False)
         self.loss_module = MODELS.build(loss)
 
-    def init_weights(self) -> None:
-        super().init_weights()
-        if is_pretrained_init(self.init_cfg):
-            return
+    def init_fresh_weights(self) -> None:
         self.decoder_pos_embed.data.copy_(
             sincos_2d(self.grid_size, self.embed_dims, cls_token=True))
         nn.init.normal_(self.mask_token, std=0.02)
-        self.apply(xavier_linear_unit_norm)
+        super().init_fresh_weights()
 
     def predictions(self, online: Tensor, mask: Tensor,
                     relative_geometry: Tensor) -> Tensor:
@@ -88,8 +75,7 @@ class SiameseIMHead(BaseModule):
         queries = self.mask_token + self.pos_mlp(relative)
         tokens = torch.cat(
             [online[:, :1], online[:, 1:] + visible_pos, queries], dim=1)
-        for block in self.blocks:
-            tokens = block(tokens)
+        tokens = self.run_blocks(tokens)
         return self.pred(tokens[:, -self.grid_size**2:])
 
     def loss(self, online: Tensor, target: Tensor, mask: Tensor,

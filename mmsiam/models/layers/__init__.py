@@ -1,11 +1,12 @@
 """Layers: the building blocks the models are made of (registered norm
 layers, transformer blocks, windowed attention)."""
 from .token_batch_norm import TokenBatchNorm
+from .token_transformer import TokenTransformer
 from .transformer_blocks import transformer_blocks
 from .window_attention import (RelPosAttention, window_partition,
                                window_unpartition)
 
 __all__ = [
-    'TokenBatchNorm', 'transformer_blocks', 'RelPosAttention',
-    'window_partition', 'window_unpartition'
+    'TokenBatchNorm', 'TokenTransformer', 'transformer_blocks',
+    'RelPosAttention', 'window_partition', 'window_unpartition'
 ]

@@ -5,11 +5,11 @@ from torch import Tensor
 
 from mmsiam.registry import MODELS
 
-from ..utils import beit_init, is_pretrained_init
+from ..utils import FreshInitMixin, beit_init
 
 
 @MODELS.register_module()
-class TokenProjector(NonLinearNeck):
+class TokenProjector(FreshInitMixin, NonLinearNeck):
     """An MLP projector with BatchNorms applied to every token (ConMIM).
 
     mmpretrain's ``NonLinearNeck`` (keys ``fc0, bn0, fc1, bn1, ...``) run on
@@ -62,10 +62,8 @@ class TokenProjector(NonLinearNeck):
         self.init_cfg = init_cfg
         self.drop_cls_token = drop_cls_token
 
-    def init_weights(self) -> None:
-        super().init_weights()
-        if not is_pretrained_init(self.init_cfg):
-            self.apply(beit_init)
+    def init_fresh_weights(self) -> None:
+        self.apply(beit_init)
 
     def forward(self, tokens: Tensor) -> Tensor:
         batch, length, channels = tokens.shape

@@ -8,11 +8,11 @@ from .pos_embed import (interpolate_pos_embed_dino, relative_patch_centres,
                         sincos_1d, sincos_2d, sincos_2d_relative)
 from .mask_grid import check_mask_grid
 from .pretrained_loading import StrictPretrainedMixin, load_backbone_checkpoint
-from .weight_init import (beit_init, is_pretrained_init, trunc_normal_one_std_,
-                          xavier_linear_unit_norm)
+from .weight_init import (FreshInitMixin, beit_init, is_pretrained_init,
+                          trunc_normal_one_std_, xavier_linear_unit_norm)
 
 __all__ = [
-    'call_after_optimizer_steps',
+    'call_after_optimizer_steps', 'FreshInitMixin',
     'MomentumTarget', 'cosine_momentum', 'relative_patch_centres',
     'sincos_1d', 'sincos_2d', 'sincos_2d_relative', 'is_pretrained_init',
     'load_backbone_checkpoint', 'StrictPretrainedMixin',

@@ -34,3 +34,21 @@ def beit_init(module: nn.Module, std: float = 0.02) -> None:
 def is_pretrained_init(init_cfg) -> bool:
     """True when ``init_cfg`` loads weights (own init must not run)."""
     return isinstance(init_cfg, dict) and init_cfg.get('type') == 'Pretrained'
+
+
+class FreshInitMixin:
+    """A module's own initialisation, skipped when it loads a checkpoint.
+
+    ``init_weights()`` runs the parent's (mmengine's ``init_cfg``), then
+    :meth:`init_fresh_weights` unless ``init_cfg`` is ``Pretrained``, whose
+    weights it must not overwrite. List it first among the bases.
+    """
+
+    def init_weights(self) -> None:
+        super().init_weights()
+        if not is_pretrained_init(self.init_cfg):
+            self.init_fresh_weights()
+
+    def init_fresh_weights(self) -> None:
+        """The initialisation without a checkpoint."""
+        raise NotImplementedError
