@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine import DefaultScope
 from mmengine.config import Config
 from mmengine.dataset import default_collate
 from mmengine.logging import MessageHub
@@ -17,7 +16,7 @@ from mmpretrain.structures import DataSample
 from helpers import (MULAN_DEMO_CONFIG, REPO, build_model, mulan_samples,
                      num_parameters)
 from mmsiam.models.heads import multi_task_pairs
-from mmsiam.registry import MODELS, TRANSFORMS
+from mmsiam.registry import TRANSFORMS
 from mmsiam.utils import register_all_modules
 
 CONFIGS = osp.join(REPO, 'configs', 'mulan')
@@ -211,10 +210,8 @@ def test_byol_target_moves_only_by_ema():
 
 
 def test_resnet50_parameter_counts():
-    register_all_modules()
     cfg = Config.fromfile(PAPER)
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        model = MODELS.build(cfg.model)
+    model = build_model(PAPER, init=False)
     assert num_parameters(model.backbone) == 23_508_032
     assert num_parameters(model.neck) == 9_445_632
     for predictor in model.head.predictors.values():
@@ -251,9 +248,8 @@ def test_vit_counts_drop_path_and_batched_views():
             (VIT_S, 21_665_664, 19_415_296),
             (VIT_S.replace('vit-small', 'vit-base'), 85_798_656,
              20_988_160)):
-        with DefaultScope.overwrite_default_scope('mmsiam'), \
-                torch.device('meta'):
-            model = MODELS.build(Config.fromfile(config).model)
+        with torch.device('meta'):
+            model = build_model(config, init=False)
         assert num_parameters(model.backbone) == backbone
         assert num_parameters(model.neck) == projector
     assert model.batch_views and model.target.momentum == 0.002

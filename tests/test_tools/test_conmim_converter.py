@@ -6,9 +6,8 @@ import os.path as osp
 import pytest
 import torch
 from mmengine import DefaultScope
-from mmengine.config import Config
 
-from helpers import REPO, run_tool
+from helpers import REPO, build_model, run_tool
 from mmsiam.registry import MODELS
 from mmsiam.utils import register_all_modules
 
@@ -34,9 +33,7 @@ PROJECTOR = {'0': 'fc0', '1': 'bn0', '3': 'fc1', '4': 'bn1', '6': 'fc2',
 
 @pytest.fixture(scope='module')
 def model():
-    register_all_modules()
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        return MODELS.build(Config.fromfile(PAPER).model)
+    return build_model(PAPER, init=False)
 
 
 def official_name(ours, encoder, projector):

@@ -4,10 +4,9 @@ import pickle
 
 import pytest
 import torch
-from mmengine import DefaultScope
 from mmengine.config import Config
 
-from helpers import REPO, load_tool, run_tool
+from helpers import REPO, build_model, load_tool, run_tool
 
 TEST = osp.join(REPO, 'tools', 'test.py')
 test_tool = load_tool('test.py')
@@ -39,11 +38,7 @@ env_cfg = dict(dist_cfg=dict(backend='nccl'))
 def classifier(tmp_path):
     config = tmp_path / 'classifier.py'
     config.write_text(CLASSIFIER_CONFIG)
-    from mmsiam.registry import MODELS
-    from mmsiam.utils import register_all_modules
-    register_all_modules(init_default_scope=False)
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        model = MODELS.build(Config.fromfile(str(config)).model)
+    model = build_model(str(config), init=False)
     ckpt = tmp_path / 'classifier.pth'
     torch.save({'state_dict': model.state_dict()}, ckpt)
     return config, ckpt

@@ -6,13 +6,15 @@ A batch is made by running the config's own training pipeline on random
 images (no dataset needed), so the step sees exactly the views, masks and
 fields the method is trained with. Prints images/s, time per step, peak
 memory and the achieved GFLOP/s (FLOPs of one step counted with
-``torch.utils.flop_counter``).
+``torch.utils.flop_counter``). With ``--profile N`` it also profiles N more
+steps with ``torch.profiler`` and prints the ops with the most self time
+as a Markdown table (``docs/performance.md`` keeps them).
 
 Example::
 
     python tools/analysis_tools/benchmark_pretrain.py \\
         configs/siameseim/siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py \\
-        --batch-size 8 --iters 5 --amp
+        --batch-size 8 --iters 5 --amp --profile 2
 """
 import argparse
 import resource
@@ -25,6 +27,7 @@ from mmengine.config import Config, DictAction
 from mmengine.dataset import default_collate
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
+from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
 from mmsiam.datasets import unwrap_seeded
@@ -47,6 +50,10 @@ def parse_args(argv=None):
                         help='side of the random source images')
     parser.add_argument('--threads', type=int, default=None,
                         help='torch CPU threads (default: torch default)')
+    parser.add_argument('--profile', type=int, default=0, metavar='N',
+                        help='also profile N steps and print the top ops')
+    parser.add_argument('--profile-rows', type=int, default=15,
+                        help='ops in the profile table')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
 
@@ -76,6 +83,22 @@ def peak_memory_mb(device):
         return torch.cuda.max_memory_allocated() / 2**20
     # ru_maxrss is in KiB on Linux: the process's peak resident memory.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def top_ops_table(events, steps: int, rows: int, device_type: str) -> str:
+    """The ``rows`` ops of a profile (``key_averages()``) with the most self
+    time (device time on CUDA), per step, as a Markdown table."""
+    attr = ('self_device_time_total' if device_type == 'cuda' else
+            'self_cpu_time_total')
+    total = sum(getattr(event, attr) for event in events)
+    lines = ['| op | self ms / step | share of step | calls / step |',
+             '|---|---|---|---|']
+    for event in sorted(events, key=lambda e: -getattr(e, attr))[:rows]:
+        time_us = getattr(event, attr)
+        lines.append(f'| `{event.key}` | {time_us / 1e3 / steps:.1f} | '
+                     f'{100 * time_us / total:.1f} % | '
+                     f'{event.count / steps:g} |')
+    return '\n'.join(lines)
 
 
 def main(argv=None):
@@ -130,6 +153,15 @@ def main(argv=None):
           f'({"allocated" if device.type == "cuda" else "process RSS"})')
     print(f'FLOPs per step: {flops / 1e9:.1f} GFLOP, achieved '
           f'{flops / 1e9 / seconds:.1f} GFLOP/s')
+    if args.profile:
+        activities = [ProfilerActivity.CPU] + (
+            [ProfilerActivity.CUDA] if device.type == 'cuda' else [])
+        with profile(activities=activities) as prof:
+            for _ in range(args.profile):
+                step()
+        print(f'top ops by self time over {args.profile} profiled steps:')
+        print(top_ops_table(prof.key_averages(), args.profile,
+                            args.profile_rows, device.type))
 
 
 if __name__ == '__main__':
