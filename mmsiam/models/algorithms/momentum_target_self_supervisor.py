@@ -94,8 +94,14 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
         """``inputs`` as the views named ``names``; a clear error if the
         pipeline packed another number."""
         if not isinstance(inputs, (list, tuple)) or len(inputs) != len(names):
-            got = (f'{len(inputs)} views' if isinstance(inputs, (list, tuple))
-                   else type(inputs).__name__)
             raise ValueError(f'{type(self).__name__} takes inputs=['
-                             f'{", ".join(names)}]; got {got}')
+                             f'{", ".join(names)}]; got '
+                             f'{describe_views(inputs)}')
         return list(inputs)
+
+
+def describe_views(inputs) -> str:
+    """``'N views'`` for a list of views, else the type of ``inputs``."""
+    if isinstance(inputs, (list, tuple)):
+        return f'{len(inputs)} views'
+    return type(inputs).__name__

@@ -6,7 +6,8 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from .momentum_target_self_supervisor import MomentumTargetSelfSupervisor
+from .momentum_target_self_supervisor import (MomentumTargetSelfSupervisor,
+                                              describe_views)
 
 
 @MODELS.register_module()
@@ -73,10 +74,8 @@ class MULAN(MomentumTargetSelfSupervisor):
                 "pack it with PackInputs(meta_keys=['view_type'])")
         if not isinstance(inputs, (list, tuple)) or \
                 len(inputs) != len(packed):
-            got = (f'{len(inputs)} views' if isinstance(inputs, (list, tuple))
-                   else type(inputs).__name__)
             raise ValueError(f'MULAN: the pipeline packed view_type '
-                             f'{list(packed)} for {got}')
+                             f'{list(packed)} for {describe_views(inputs)}')
         return list(packed)
 
     def _encode(self, encoder: nn.Module, views: Sequence[Tensor],
