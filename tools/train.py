@@ -37,6 +37,12 @@ def parse_args(argv=None):
         action='store_true',
         help='enable automatic mixed precision training')
     parser.add_argument(
+        '--compile',
+        action='store_true',
+        help='torch.compile the backbone, neck, head and EMA target '
+        '(the config key `compile`, True or a dict of torch.compile '
+        'options)')
+    parser.add_argument(
         '--auto-scale-lr',
         action='store_true',
         help='scale the learning rate by the actual total batch size '
@@ -78,6 +84,8 @@ def merge_args(cfg, args):
         else:
             cfg.optim_wrapper.type = 'AnyDeviceAmpOptimWrapper'
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
+    if args.compile:
+        cfg.compile = cfg.get('compile') or True
     if args.resume == 'auto':
         # The work dir's newest checkpoint, checked to be complete (None: a
         # new run); a broken one is an error that lists the others.
@@ -159,12 +167,24 @@ def main(argv=None):
     refuse_to_overwrite(cfg)
     prepare_distributed_env(cfg, args.launcher)
 
+    from mmengine.model import is_model_wrapper
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
+
+    from mmsiam.models.utils import compile_model
+
+    # mmsiam compiles the model's parts, not mmengine's whole train_step.
+    compile_options = cfg.pop('compile', None)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    compiled = compile_model(model, compile_options)
+    if compiled:
+        runner.logger.info(f'torch.compile: {", ".join(compiled)} (the first '
+                           'iterations compile and are slower)')
     runner.train()
     report_outputs(runner, cfg)
     exit_distributed()

@@ -22,9 +22,10 @@ optim_wrapper = dict(
     # frozen modules (the teacher) logged in one line
     constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',
+    # fused: one kernel for all parameters (CPU and CUDA), not a loop
     optimizer=dict(
         type='AdamW', lr=7.5e-4, betas=(0.9, 0.98), eps=1e-8,
-        weight_decay=0.05),
+        weight_decay=0.05, fused=True),
     clip_grad=dict(max_norm=1.0),
     paramwise_cfg=dict(
         flat_decay_mult=0., custom_keys={'cls_token': dict(decay_mult=0.)}))

@@ -4,9 +4,14 @@ forward, backward, optimizer step and the target (EMA) update.
 
 A batch is made by running the config's own training pipeline on random
 images (no dataset needed), so the step sees exactly the views, masks and
-fields the method is trained with. Prints images/s, time per step, peak
-memory and the achieved GFLOP/s (FLOPs of one step counted with
-``torch.utils.flop_counter``). With ``--profile N`` it also profiles N more
+fields the method is trained with. Prints images/s, time per step, the
+peak memory of the training (model, optimizer state, activations) and the
+achieved GFLOP/s (FLOPs of one step counted with
+``torch.utils.flop_counter``) as a share of this machine's matmul peak,
+which the tool measures (square matmuls in the step's dtype); on CUDA also
+the MFU against the device's data-sheet peak. ``--compile`` compiles the
+training step as ``tools/train.py --compile`` does (the compile time is
+reported apart). With ``--profile N`` it also profiles N more
 steps with ``torch.profiler`` and prints the ops with the most self time
 as a Markdown table (``docs/performance.md`` keeps them).
 
@@ -17,23 +22,22 @@ Example::
         --batch-size 8 --iters 5 --amp --profile 2
 """
 import argparse
-import resource
+import os.path as osp
+import sys
 import time
 
-import numpy as np
 import torch
-from mmengine import DefaultScope
 from mmengine.config import Config, DictAction
-from mmengine.dataset import default_collate
-from mmengine.logging import MessageHub
-from mmengine.optim import build_optim_wrapper
 from torch.profiler import ProfilerActivity, profile
 from torch.utils.flop_counter import FlopCounterMode
 
-from mmsiam.datasets import unwrap_seeded
-from mmsiam.registry import MODELS, TRANSFORMS
+from mmsiam.models.utils import compile_model
 from mmsiam.runtime import setup_runtime
 from mmsiam.utils import register_all_modules
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from pretrain_step import (PeakMemory, build_training, make_batch,  # noqa
+                           matmul_peak_gflops, nominal_peak_tflops)
 
 
 def parse_args(argv=None):
@@ -46,6 +50,9 @@ def parse_args(argv=None):
     parser.add_argument('--warmup', type=int, default=2)
     parser.add_argument('--amp', action='store_true',
                         help='mixed precision (bf16 autocast on CPU)')
+    parser.add_argument('--compile', action='store_true',
+                        help='torch.compile the model (as tools/train.py '
+                        '--compile)')
     parser.add_argument('--image-size', type=int, default=256,
                         help='side of the random source images')
     parser.add_argument('--threads', type=int, default=None,
@@ -56,33 +63,6 @@ def parse_args(argv=None):
                         help='ops in the profile table')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args(argv)
-
-
-def make_batch(cfg, batch_size, image_size, seed=0):
-    """Pack ``batch_size`` random images with the config's pipeline."""
-    rng = np.random.default_rng(seed)
-    np.random.seed(seed)
-    dataset = unwrap_seeded(cfg.train_dataloader.dataset)
-    pipeline = [
-        TRANSFORMS.build(t) for t in dataset.pipeline
-        if t['type'] not in ('LoadImageFromFile', 'LoadImageOrSkip')
-    ]
-    samples = []
-    for _ in range(batch_size):
-        results = dict(
-            img=rng.integers(0, 256, (image_size, image_size, 3),
-                             dtype=np.uint8))
-        for transform in pipeline:
-            results = transform(results)
-        samples.append(results)
-    return default_collate(samples)
-
-
-def peak_memory_mb(device):
-    if device.type == 'cuda':
-        return torch.cuda.max_memory_allocated() / 2**20
-    # ru_maxrss is in KiB on Linux: the process's peak resident memory.
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def top_ops_table(events, steps: int, rows: int, device_type: str) -> str:
@@ -110,20 +90,16 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    if args.compile:
+        cfg.compile = True
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    wrapper_cfg = dict(cfg.optim_wrapper)
-    if args.amp:
-        wrapper_cfg['type'] = 'AnyDeviceAmpOptimWrapper'
-    else:
-        wrapper_cfg['type'] = 'OptimWrapper'
-        wrapper_cfg.pop('loss_scale', None)
-    MessageHub.get_current_instance().update_info(
-        'max_iters', args.warmup + args.iters + 1)
-    with DefaultScope.overwrite_default_scope('mmsiam'):
-        model = MODELS.build(cfg.model).to(device)
-        model.init_weights()
-        model.train()
-        optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
+    memory = PeakMemory(device)
+    memory.reset()
+    model, optim_wrapper = build_training(
+        cfg, args.amp, device, args.warmup + args.iters + args.profile + 2)
+    if cfg.get('compile'):
+        compile_seconds = time.perf_counter()
+        compile_model(model, cfg.compile)
     batch = make_batch(cfg, args.batch_size, args.image_size)
 
     def step():
@@ -132,6 +108,9 @@ def main(argv=None):
         if device.type == 'cuda':
             torch.cuda.synchronize()
 
+    if cfg.get('compile'):
+        step()  # compiles
+        compile_seconds = time.perf_counter() - compile_seconds
     for _ in range(args.warmup):
         step()
     with FlopCounterMode(display=False) as counter:
@@ -141,18 +120,31 @@ def main(argv=None):
     for _ in range(args.iters):
         step()
     seconds = (time.perf_counter() - start) / args.iters
+    peak_mib = memory.peak_mib()
+    dtype = (torch.float32 if not args.amp else
+             torch.bfloat16 if device.type == 'cpu' else torch.float16)
+    peak_gflops = matmul_peak_gflops(device, dtype)
     print(f'config: {args.config}')
     precision = ('fp32' if not args.amp else
                  'bf16 autocast' if device.type == 'cpu' else 'fp16 autocast')
     print(f'device: {device.type}, threads: {torch.get_num_threads()}, '
-          f'precision: {precision}')
+          f'precision: {precision}, compiled: {bool(cfg.get("compile"))}')
     print(f'batch: {args.batch_size}, timed steps: {args.iters}')
+    if cfg.get('compile'):
+        print(f'compile (first step): {compile_seconds:.1f} s')
     print(f'step time: {seconds:.3f} s')
     print(f'throughput: {args.batch_size / seconds:.2f} images/s')
-    print(f'peak memory: {peak_memory_mb(device):.0f} MiB '
-          f'({"allocated" if device.type == "cuda" else "process RSS"})')
+    print(f'peak memory: {peak_mib:.0f} MiB ({memory.kind})')
+    achieved = flops / 1e9 / seconds
     print(f'FLOPs per step: {flops / 1e9:.1f} GFLOP, achieved '
-          f'{flops / 1e9 / seconds:.1f} GFLOP/s')
+          f'{achieved:.1f} GFLOP/s')
+    print(f'matmul peak ({str(dtype)[6:]}, measured): {peak_gflops:.0f} '
+          f'GFLOP/s; the step reaches {100 * achieved / peak_gflops:.1f} %')
+    nominal = nominal_peak_tflops(device)
+    if nominal:
+        print(f'MFU: {100 * achieved / (nominal * 1e3):.1f} % of '
+              f'{torch.cuda.get_device_name(device)} ({nominal:g} TFLOP/s '
+              'dense bf16/fp16, data sheet)')
     if args.profile:
         activities = [ProfilerActivity.CPU] + (
             [ProfilerActivity.CUDA] if device.type == 'cuda' else [])

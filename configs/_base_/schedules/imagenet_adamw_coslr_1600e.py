@@ -6,8 +6,10 @@ optim_wrapper = dict(
     # frozen modules (the target branch) logged in one line
     constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',
+    # fused: one kernel for all parameters (CPU and CUDA), not a loop
     optimizer=dict(
-        type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05),
+        type='AdamW', lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05,
+        fused=True),
     clip_grad=dict(max_norm=1.0))
 
 param_scheduler = [

@@ -10,8 +10,9 @@ optim_wrapper = dict(
     # frozen modules (the target branch) logged in one line
     constructor='FrozenSummaryOptimWrapperConstructor',
     loss_scale='dynamic',
+    # fused: one kernel for all parameters (CPU and CUDA), not a loop
     optimizer=dict(type='AdamW', lr=1.2e-3, betas=(0.9, 0.98),
-                   weight_decay=0.1),
+                   weight_decay=0.1, fused=True),
     clip_grad=dict(max_norm=0.5),
     paramwise_cfg=dict(flat_decay_mult=0.))
 

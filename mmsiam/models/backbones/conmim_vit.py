@@ -6,8 +6,9 @@ from torch import Tensor
 
 from mmsiam.registry import MODELS
 
+from ..layers import use_sdpa_attention
 from ..utils import (FreshInitMixin, beit_init, check_mask_grid,
-                     trunc_normal_one_std_)
+                     checkpoint_layers, trunc_normal_one_std_)
 
 
 @MODELS.register_module()
@@ -29,7 +30,12 @@ class ConMIMViT(FreshInitMixin, BEiTPretrainViT):
     * BEiT init: every Linear and the patch Conv2d, ``cls_token`` and
       ``mask_token`` truncated normal std 0.02 cut at +-0.02, biases 0, LN
       (1, 0); then ``attn.proj.weight`` and ``ffn.layers.1.weight`` of block
-      ``i`` (1-based) divided by ``sqrt(2 i)``.
+      ``i`` (1-based) divided by ``sqrt(2 i)``;
+    * attention through ``F.scaled_dot_product_attention`` with the bias as
+      an additive mask (:class:`~mmsiam.models.layers.BEiTSDPAttention`).
+
+    ``with_cp=True`` turns on activation checkpointing of the blocks
+    (:func:`~mmsiam.models.utils.checkpoint_layers`).
 
     Archs: ``'small'`` is ViT-S/16 (384-d, 12 blocks, 6 heads; mmpretrain's
     BEiT ``'small'`` is another model), ``'base'``, ``'large'``.
@@ -52,6 +58,7 @@ class ConMIMViT(FreshInitMixin, BEiTPretrainViT):
     def __init__(self,
                  arch='base',
                  layer_scale_init_value: float = 0.1,
+                 with_cp: bool = False,
                  init_cfg: Optional[dict] = None,
                  **kwargs):
         fixed = sorted(set(kwargs) & set(self.position_encoding))
@@ -69,6 +76,9 @@ class ConMIMViT(FreshInitMixin, BEiTPretrainViT):
             layer_scale_init_value=layer_scale_init_value,
             init_cfg=init_cfg,
             **kwargs)
+        use_sdpa_attention(self.layers)
+        if with_cp:
+            checkpoint_layers(self.layers)
 
     def init_fresh_weights(self) -> None:
         # mmpretrain's init truncates at +-2 (absolute); redo it as BEiT v1.

@@ -6,7 +6,8 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import FreshInitMixin, interpolate_pos_embed_dino
+from ..utils import (FreshInitMixin, checkpoint_layers,
+                     interpolate_pos_embed_dino)
 
 
 @MODELS.register_module()
@@ -23,6 +24,15 @@ class DINOViT(FreshInitMixin, VisionTransformer):
     ``trunc_normal(0.02)`` with bias 0, LN (1, 0), the patch convolution
     xavier-uniform as a matrix (``+-sqrt(6 / (3 * p^2 + D))``) with bias 0.
 
+    Args:
+        arch (str | dict): ViT size. Defaults to ``'deit-small'``.
+        img_size (int): Defaults to 224.
+        patch_size (int): Defaults to 16.
+        with_cp (bool): Activation checkpointing of the blocks (recomputed in
+            the backward, :func:`~mmsiam.models.utils.checkpoint_layers`).
+            Defaults to False.
+        **kwargs: Other ``VisionTransformer`` arguments.
+
     Shape: ``(B, 3, H, W) -> ((B, D),)``.
     """
 
@@ -30,6 +40,7 @@ class DINOViT(FreshInitMixin, VisionTransformer):
                  arch='deit-small',
                  img_size: int = 224,
                  patch_size: int = 16,
+                 with_cp: bool = False,
                  init_cfg: Optional[dict] = None,
                  **kwargs):
         kwargs.setdefault('norm_cfg', dict(type='LN', eps=1e-6))
@@ -41,6 +52,8 @@ class DINOViT(FreshInitMixin, VisionTransformer):
             final_norm=True,
             init_cfg=init_cfg,
             **kwargs)
+        if with_cp:
+            checkpoint_layers(self.layers)
 
     def init_fresh_weights(self) -> None:
         for module in self.modules():

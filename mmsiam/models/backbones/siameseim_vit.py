@@ -6,8 +6,8 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
-from ..utils import (FreshInitMixin, check_mask_grid, sincos_2d,
-                     xavier_linear_unit_norm)
+from ..utils import (FreshInitMixin, check_mask_grid, checkpoint_layers,
+                     sincos_2d, xavier_linear_unit_norm)
 
 
 @MODELS.register_module()
@@ -29,6 +29,9 @@ class SiameseIMViT(FreshInitMixin, VisionTransformer):
         arch (str | dict): ViT size, 'b' by default.
         img_size (int): Input size. Defaults to 224.
         patch_size (int): Defaults to 16.
+        with_cp (bool): Activation checkpointing of the blocks (recomputed in
+            the backward, :func:`~mmsiam.models.utils.checkpoint_layers`).
+            Defaults to False.
         **kwargs: Other ``VisionTransformer`` arguments.
     """
 
@@ -36,6 +39,7 @@ class SiameseIMViT(FreshInitMixin, VisionTransformer):
                  arch='b',
                  img_size: int = 224,
                  patch_size: int = 16,
+                 with_cp: bool = False,
                  init_cfg: Optional[dict] = None,
                  **kwargs):
         kwargs.setdefault('final_norm', False)
@@ -51,6 +55,8 @@ class SiameseIMViT(FreshInitMixin, VisionTransformer):
             param.requires_grad = False
         self.patch_size = patch_size
         self.grid_size = self.patch_resolution[0]
+        if with_cp:
+            checkpoint_layers(self.layers)
 
     def init_fresh_weights(self) -> None:
         self.pos_embed.data.copy_(

@@ -1,5 +1,6 @@
 """Layers: the building blocks the models are made of (registered norm
 layers, transformer blocks, windowed attention)."""
+from .beit_sdpa_attention import BEiTSDPAttention, use_sdpa_attention
 from .token_batch_norm import TokenBatchNorm
 from .token_transformer import TokenTransformer
 from .transformer_blocks import transformer_blocks
@@ -7,6 +8,7 @@ from .window_attention import (RelPosAttention, window_partition,
                                window_unpartition)
 
 __all__ = [
+    'BEiTSDPAttention', 'use_sdpa_attention',
     'TokenBatchNorm', 'TokenTransformer', 'transformer_blocks',
     'RelPosAttention', 'window_partition', 'window_unpartition'
 ]

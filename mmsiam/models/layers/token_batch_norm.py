@@ -33,5 +33,7 @@ class TokenBatchNorm(nn.Module):
         self.bn = build_norm_layer(cfg, num_features)[1]
 
     def forward(self, x: Tensor) -> Tensor:
+        # BatchNorm1d of (B * L, C) normalises over the same B * L values
+        # as of (B, C, L), without the two transposed copies.
         with torch.autocast(x.device.type, enabled=False):
-            return self.bn(x.float().transpose(1, 2)).transpose(1, 2)
+            return self.bn(x.float().reshape(-1, x.shape[-1])).view(x.shape)

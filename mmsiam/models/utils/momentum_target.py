@@ -55,8 +55,17 @@ class MomentumTarget(nn.Module):
         self.end_momentum = end_momentum
         self.copy_buffers = copy_buffers
         self.register_buffer('steps', torch.tensor(0, dtype=torch.long))
+        self._pairs_cache = (None, None)
 
     def _pairs(self, online: Sequence[nn.Module]):
+        """The target parameters and their online twins, as two lists
+        (built once per set of online modules, not at every step)."""
+        key = tuple(map(id, online))
+        if self._pairs_cache[0] != key:
+            self._pairs_cache = (key, self._build_pairs(online))
+        return self._pairs_cache[1]
+
+    def _build_pairs(self, online: Sequence[nn.Module]):
         if len(online) != len(self.module):
             raise ValueError(f'{len(online)} online modules for a target of '
                              f'{len(self.module)}')
@@ -91,8 +100,8 @@ class MomentumTarget(nn.Module):
         """One EMA step; returns the online weight ``m_k`` used."""
         momentum = self.current_momentum()
         targets, sources = self._pairs(online)
-        torch._foreach_mul_(targets, 1. - momentum)
-        torch._foreach_add_(targets, sources, alpha=momentum)
+        # t + m (o - t): one multi-tensor pass over the parameters.
+        torch._foreach_lerp_(targets, sources, momentum)
         if self.copy_buffers:
             for target_module, online_module in zip(self.module, online):
                 for target, source in zip(target_module.buffers(),

@@ -1,0 +1,124 @@
+"""The speed options change the cost of a step, not its numbers: BEiT
+attention through SDPA, activation checkpointing (``with_cp``) and
+``torch.compile`` of the parts (``compile_model``)."""
+import copy
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.logging import MessageHub
+from mmpretrain.models.utils.attention import BEiTAttention
+
+from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, build_model, load_tool
+from mmsiam.models.backbones import DINOViT
+from mmsiam.models.layers import BEiTSDPAttention, use_sdpa_attention
+from mmsiam.models.utils import compile_model
+from mmsiam.runtime import setup_runtime
+
+CONFIGS = pytest.mark.parametrize('config', [DEMO_CONFIG, CONMIM_DEMO_CONFIG],
+                                  ids=['siameseim', 'conmim'])
+
+
+def loss_and_grads(model, data):
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    torch.manual_seed(0)
+    loss = model.loss(data['inputs'], data['data_samples'])['loss']
+    loss.backward()
+    return loss.detach(), {n: p.grad for n, p in model.named_parameters()
+                           if p.grad is not None}
+
+
+def demo_batch(config, model):
+    setup_runtime()
+    cfg = Config.fromfile(config)
+    step = load_tool('analysis_tools/pretrain_step.py')
+    batch = step.make_batch(cfg, 4, cfg.model.backbone.img_size + 16)
+    return model.data_preprocessor(batch, training=True)
+
+
+@pytest.mark.parametrize('per_layer_bias', [False, True])
+def test_beit_sdpa_attention_equals_mmpretrain(per_layer_bias):
+    torch.manual_seed(0)
+    theirs = BEiTAttention(48, 4, (3, 3), use_rel_pos_bias=per_layer_bias)
+    if per_layer_bias:
+        torch.nn.init.normal_(theirs.relative_position_bias_table)
+    torch.nn.init.normal_(theirs.q_bias)
+    torch.nn.init.normal_(theirs.v_bias)
+    ours = copy.deepcopy(theirs)
+    layer = torch.nn.Module()
+    layer.attn = ours
+    use_sdpa_attention([layer])
+    assert type(ours) is BEiTSDPAttention
+    x = torch.randn(2, 10, 48, requires_grad=True)
+    shared = torch.randn(4, 10, 10)
+    for bias in (None, shared):
+        torch.testing.assert_close(ours(x, bias), theirs(x, bias))
+    ours(x, shared).sum().backward()
+    grad_ours = x.grad.clone()
+    x.grad = None
+    theirs(x, shared).sum().backward()
+    torch.testing.assert_close(grad_ours, x.grad)
+
+
+def test_use_sdpa_attention_refuses_other_attention():
+    layer = torch.nn.Module()
+    layer.attn = torch.nn.Linear(2, 2)
+    with pytest.raises(TypeError, match='BEiTAttention'):
+        use_sdpa_attention([layer])
+
+
+@CONFIGS
+def test_activation_checkpointing_gives_the_same_loss_and_gradients(config):
+    torch.manual_seed(0)
+    plain = build_model(config).train()
+    backbone = dict(Config.fromfile(config).model.backbone, with_cp=True)
+    checkpointed = build_model(config, init=False, backbone=backbone).train()
+    checkpointed.load_state_dict(plain.state_dict())
+    data = demo_batch(config, plain)
+    loss, grads = loss_and_grads(plain, data)
+    loss_cp, grads_cp = loss_and_grads(checkpointed, data)
+    torch.testing.assert_close(loss_cp, loss)
+    assert set(grads_cp) == set(grads)
+    for name, grad in grads.items():
+        torch.testing.assert_close(grads_cp[name], grad, msg=name)
+    # The EMA target's layers run with their own weights.
+    target_layer = checkpointed.target.module[0].layers[0]
+    assert target_layer.forward.__self__ is target_layer
+
+
+def test_dino_vit_with_cp_gives_the_same_features():
+    torch.manual_seed(0)
+    arch = dict(embed_dims=32, num_layers=2, num_heads=2,
+                feedforward_channels=64)
+    plain = DINOViT(arch=arch, img_size=32, patch_size=8)
+    plain.init_weights()
+    checkpointed = DINOViT(arch=arch, img_size=32, patch_size=8,
+                           with_cp=True)
+    checkpointed.load_state_dict(plain.state_dict())
+    x = torch.randn(2, 3, 32, 32)
+    out, out_cp = plain(x)[0], checkpointed(x)[0]
+    torch.testing.assert_close(out_cp, out)
+    out.sum().backward()
+    out_cp.sum().backward()
+    torch.testing.assert_close(checkpointed.layers[0].attn.qkv.weight.grad,
+                               plain.layers[0].attn.qkv.weight.grad)
+
+
+@pytest.mark.slow
+@CONFIGS
+def test_compiled_model_gives_the_same_loss_and_gradients(config):
+    torch.manual_seed(0)
+    eager = build_model(config).train()
+    compiled = build_model(config, init=False).train()
+    compiled.load_state_dict(eager.state_dict())
+    assert compile_model(compiled) == [
+        'backbone', 'neck', 'head', 'target.module.0', 'target.module.1']
+    data = demo_batch(config, eager)
+    loss, grads = loss_and_grads(eager, data)
+    loss_compiled, grads_compiled = loss_and_grads(compiled, data)
+    torch.testing.assert_close(loss_compiled, loss, rtol=1e-5, atol=1e-6)
+    largest = max(float(g.abs().max()) for g in grads.values())
+    for name, grad in grads.items():
+        torch.testing.assert_close(grads_compiled[name], grad, rtol=1e-4,
+                                   atol=1e-5 * largest, msg=name)
+    assert set(compiled.state_dict()) == set(eager.state_dict())

@@ -1,0 +1,206 @@
+#!/usr/bin/env python
+"""Time mmsiam's training step against the official code's, side by side.
+
+For SiameseIM and ConMIM, one paired round runs each implementation in its
+own process on the same batch (the config's training pipeline on random
+images, the same views and masks): mmsiam's model, optimizer wrapper and
+EMA from the paper config, and the official step rebuilt from the spec
+(``official_steps``: timm blocks with explicit attention, an EMA that loops
+over parameters, torch's default AdamW, the official loss forms). Rounds
+alternate the order; the table gives the medians of the step time and of
+the training's peak memory (CUDA: allocated; CPU: resident memory above
+the imported libraries) and the ratios official / mmsiam.
+
+Example (the table of docs/performance.md)::
+
+    python tools/analysis_tools/benchmark_vs_official.py \\
+        --methods siameseim conmim --precisions fp32 bf16 \\
+        --batch-size 4 --iters 3 --rounds 3
+"""
+import argparse
+import json
+import os.path as osp
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = osp.dirname(osp.abspath(__file__))
+REPO = osp.dirname(osp.dirname(HERE))
+CONFIGS = dict(
+    siameseim=osp.join(
+        REPO, 'configs', 'siameseim',
+        'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py'),
+    conmim=osp.join(REPO, 'configs', 'conmim',
+                    'conmim_vit-base-p16_32xb64-amp-coslr-800e_in1k.py'))
+# The official optimizer settings of the paper configs (spec section 6).
+OFFICIAL_OPTIM = dict(
+    siameseim=dict(lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05,
+                   clip_grad=1.0),
+    conmim=dict(lr=7.5e-4, betas=(0.9, 0.98), weight_decay=0.05,
+                clip_grad=1.0, skip_decay=('student.cls_token', )))
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='mmsiam vs the official training step, side by side')
+    parser.add_argument('--methods', nargs='+', choices=sorted(CONFIGS),
+                        default=sorted(CONFIGS))
+    parser.add_argument('--precisions', nargs='+', choices=['fp32', 'bf16'],
+                        default=['fp32', 'bf16'],
+                        help='bf16: autocast (fp16 on CUDA)')
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--iters', type=int, default=3,
+                        help='timed steps per process')
+    parser.add_argument('--warmup', type=int, default=1)
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='paired rounds (one process per side each)')
+    parser.add_argument('--cfg-options', nargs='+', default=[],
+                        help='passed to the mmsiam side, e.g. '
+                        'model.backbone.with_cp=True')
+    parser.add_argument('--compile', action='store_true',
+                        help='compile the mmsiam side (tools/train.py '
+                        '--compile)')
+    # One side in this process (what the rounds run).
+    parser.add_argument('--run', choices=['mmsiam', 'official'],
+                        help=argparse.SUPPRESS)
+    parser.add_argument('--method', help=argparse.SUPPRESS)
+    parser.add_argument('--precision', help=argparse.SUPPRESS)
+    return parser.parse_args(argv)
+
+
+def official_batch(method, inputs, data_samples):
+    """The preprocessed views and fields as the official step takes them."""
+    import torch
+    mask = torch.stack([s.mask for s in data_samples]).flatten(1).bool()
+    if method == 'siameseim':
+        geometry = torch.stack(
+            [s.relative_geometry for s in data_samples]).float()
+        return dict(view1=inputs[0], view2=inputs[1], mask=mask,
+                    relative_geometry=geometry)
+    return dict(student_view=inputs[0], teacher_view=inputs[1], mask=mask)
+
+
+def build_official(method, model_cfg, device, amp):
+    """The official model of ``model_cfg``'s sizes and its step."""
+    from official_steps import (ConMIMOfficial, OfficialStep,
+                                SiameseIMOfficial)
+    cls = SiameseIMOfficial if method == 'siameseim' else ConMIMOfficial
+    model = cls.from_config(model_cfg).to(device).train()
+    return OfficialStep(model, amp=amp, **OFFICIAL_OPTIM[method])
+
+
+def preprocessed(cfg, batch, device):
+    """The batch through the config's data preprocessor."""
+    from mmengine import DefaultScope
+
+    from mmsiam.registry import MODELS
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        preprocessor = MODELS.build(cfg.model.data_preprocessor).to(device)
+    return preprocessor(batch, training=True)
+
+
+def run_one_side(args):
+    """Time one implementation; prints one JSON line."""
+    import torch
+    from mmengine.config import Config, DictAction
+
+    from mmsiam.runtime import setup_runtime
+    from mmsiam.utils import register_all_modules
+    from pretrain_step import PeakMemory, build_training, make_batch
+    setup_runtime()
+    register_all_modules()
+    cfg = Config.fromfile(CONFIGS[args.method])
+    if args.cfg_options:
+        options = argparse.ArgumentParser()
+        options.add_argument('--o', nargs='+', action=DictAction)
+        cfg.merge_from_dict(
+            options.parse_args(['--o'] + args.cfg_options).o)
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    amp = args.precision == 'bf16'
+    steps = args.warmup + args.iters
+    batch = make_batch(cfg, args.batch_size, 256)
+    memory = PeakMemory(device)
+    if args.run == 'mmsiam':
+        memory.reset()
+        model, optim_wrapper = build_training(cfg, amp, device, steps + 1)
+        if args.compile:
+            from mmsiam.models.utils import compile_model
+            compile_model(model)
+
+        def step():
+            return model.train_step(batch, optim_wrapper)['loss']
+    else:
+        data = preprocessed(cfg, batch, device)
+        inputs = official_batch(args.method, data['inputs'],
+                                data['data_samples'])
+        memory.reset()
+        official = build_official(args.method, cfg.model, device, amp)
+        # The first EMA step of the schedules: keep 0.995 / 0.996.
+        keep = 1 - cfg.model.base_momentum
+
+        def step():
+            return official(inputs, keep)
+    times = []
+    for _ in range(steps):
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        loss = step()
+        if device.type == 'cuda':
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    print(json.dumps(dict(
+        step_s=statistics.median(times[args.warmup:]),
+        steps_s=[round(t, 3) for t in times],
+        peak_mib=memory.peak_mib(), loss=float(loss))))
+
+
+def run_round(args, method, precision, side):
+    command = [sys.executable, osp.abspath(__file__), '--run', side,
+               '--method', method, '--precision', precision,
+               '--batch-size', str(args.batch_size), '--iters',
+               str(args.iters), '--warmup', str(args.warmup)]
+    if args.cfg_options:
+        command += ['--cfg-options'] + args.cfg_options
+    if args.compile:
+        command.append('--compile')
+    out = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
+    if out.returncode:
+        raise RuntimeError(f'{side} {method} {precision} failed:\n'
+                           f'{out.stderr[-3000:]}')
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.run:
+        return run_one_side(args)
+    rows = ['| method | precision | official step | mmsiam step | speed-up '
+            '| official peak | mmsiam peak | memory ratio |',
+            '|---|---|---|---|---|---|---|---|']
+    for method in args.methods:
+        for precision in args.precisions:
+            results = dict(official=[], mmsiam=[])
+            for k in range(args.rounds):
+                order = ('official', 'mmsiam') if k % 2 == 0 else (
+                    'mmsiam', 'official')
+                for side in order:
+                    results[side].append(
+                        run_round(args, method, precision, side))
+            step = {side: statistics.median(r['step_s'] for r in runs)
+                    for side, runs in results.items()}
+            peak = {side: statistics.median(r['peak_mib'] for r in runs)
+                    for side, runs in results.items()}
+            rows.append(
+                f'| {method} | {precision} | {step["official"]:.2f} s | '
+                f'{step["mmsiam"]:.2f} s | '
+                f'x{step["official"] / step["mmsiam"]:.2f} | '
+                f'{peak["official"]:.0f} MiB | {peak["mmsiam"]:.0f} MiB | '
+                f'x{peak["mmsiam"] / peak["official"]:.2f} |')
+            print(rows[-1], file=sys.stderr, flush=True)
+    print('\n'.join(rows))
+
+
+if __name__ == '__main__':
+    sys.exit(main())
