@@ -26,8 +26,17 @@ model = dict(
     head=dict(
         predictor=dict(in_channels=256, hid_channels=512, out_channels=256)))
 
-# ----- schedule: 5 epochs (1 warm-up), lr 0.3 -----
-optim_wrapper = dict(optimizer=dict(lr=0.3))
+# ----- schedule: 5 epochs (1 warm-up), lr 0.3, fp32 -----
+# fp32 instead of the paper's AMP: without CUDA, AMP is bf16 autocast, no
+# faster than fp32 for this small network on CPUs with bf16 units and
+# about 10x slower on CPUs without them (AVX2 only; docs/small_scale.md,
+# cause 8).
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    constructor='FrozenSummaryOptimWrapperConstructor',
+    optimizer=dict(type='LARS', lr=0.3, momentum=0.9, weight_decay=1.5e-6),
+    paramwise_cfg={{_base_.optim_wrapper.paramwise_cfg}})
 param_scheduler = [
     dict(
         type='LinearLR',

@@ -22,8 +22,14 @@ model = dict(
 # 186 iterations of the demo its loss stays at 0 (no alignment learnt) and
 # kNN top-1 falls below its random-init value; at 0.1 the loss reaches
 # -0.6 and kNN top-1 rises by about 15 points (docs/small_scale.md).
+# fp32 instead of the paper's AMP, as in the BYOL demo.
 lr = 0.1
-optim_wrapper = dict(optimizer=dict(lr=lr))
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    constructor='FrozenSummaryOptimWrapperConstructor',
+    optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4),
+    paramwise_cfg={{_base_.optim_wrapper.paramwise_cfg}})
 param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min_ratio=1e-3, by_epoch=True,
          begin=0, end=3)

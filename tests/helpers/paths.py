@@ -10,7 +10,7 @@ DEMO_CONFIG = osp.join(
 # The ConMIM _demo config.
 CONMIM_DEMO_CONFIG = osp.join(
     REPO, 'configs', 'conmim',
-    'conmim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py')
+    'conmim_vit-tiny-p8_1xb64-coslr-4e_mnist5k_demo.py')
 # The MULAN-BYOL _demo config (the MoCo v3 demo inherits it).
 MULAN_DEMO_CONFIG = osp.join(
     REPO, 'configs', 'mulan',

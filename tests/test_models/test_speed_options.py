@@ -1,6 +1,7 @@
 """The speed options change the cost of a step, not its numbers: BEiT
-attention through SDPA, activation checkpointing (``with_cp``) and
-``torch.compile`` of the parts (``compile_model``)."""
+attention through SDPA, activation checkpointing (``with_cp``),
+MULAN's ``channels_last`` and ``torch.compile`` of the parts
+(``compile_model``)."""
 import copy
 
 import pytest
@@ -9,7 +10,8 @@ from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmpretrain.models.utils.attention import BEiTAttention
 
-from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, build_model, load_tool
+from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG,
+                     build_model, load_tool)
 from mmsiam.models.backbones import DINOViT
 from mmsiam.models.layers import BEiTSDPAttention, use_sdpa_attention
 from mmsiam.models.utils import compile_model
@@ -22,18 +24,30 @@ CONFIGS = pytest.mark.parametrize('config', [DEMO_CONFIG, CONMIM_DEMO_CONFIG],
 def loss_and_grads(model, data):
     MessageHub.get_current_instance().update_info('max_iters', 10)
     torch.manual_seed(0)
-    loss = model.loss(data['inputs'], data['data_samples'])['loss']
+    losses = model.loss(data['inputs'], data['data_samples'])
+    loss = sum(value for key, value in losses.items() if 'loss' in key)
     loss.backward()
     return loss.detach(), {n: p.grad for n, p in model.named_parameters()
                            if p.grad is not None}
 
 
-def demo_batch(config, model):
+def demo_batch(config, model, image_size=None):
     setup_runtime()
     cfg = Config.fromfile(config)
     step = load_tool('analysis_tools/pretrain_step.py')
-    batch = step.make_batch(cfg, 4, cfg.model.backbone.img_size + 16)
+    batch = step.make_batch(cfg, 4,
+                            image_size or cfg.model.backbone.img_size + 16)
     return model.data_preprocessor(batch, training=True)
+
+
+def assert_same_grads(grads, expected, rtol=1.3e-6):
+    """Every gradient of ``expected`` in ``grads``, within ``rtol`` and an
+    absolute tolerance of ``10 * rtol`` of the largest gradient."""
+    assert set(grads) == set(expected)
+    largest = max(float(g.abs().max()) for g in expected.values())
+    for name, grad in expected.items():
+        torch.testing.assert_close(grads[name], grad, rtol=rtol,
+                                   atol=10 * rtol * largest, msg=name)
 
 
 @pytest.mark.parametrize('per_layer_bias', [False, True])
@@ -78,9 +92,7 @@ def test_activation_checkpointing_gives_the_same_loss_and_gradients(config):
     loss, grads = loss_and_grads(plain, data)
     loss_cp, grads_cp = loss_and_grads(checkpointed, data)
     torch.testing.assert_close(loss_cp, loss)
-    assert set(grads_cp) == set(grads)
-    for name, grad in grads.items():
-        torch.testing.assert_close(grads_cp[name], grad, msg=name)
+    assert_same_grads(grads_cp, grads)
     # The EMA target's layers run with their own weights.
     target_layer = checkpointed.target.module[0].layers[0]
     assert target_layer.forward.__self__ is target_layer
@@ -104,6 +116,26 @@ def test_dino_vit_with_cp_gives_the_same_features():
                                plain.layers[0].attn.qkv.weight.grad)
 
 
+def test_mulan_channels_last_gives_the_same_loss_and_gradients():
+    torch.manual_seed(0)
+    plain = build_model(MULAN_DEMO_CONFIG).train()
+    nhwc = build_model(MULAN_DEMO_CONFIG, init=False,
+                       channels_last=True).train()
+    nhwc.load_state_dict(plain.state_dict())
+    for encoder in (nhwc.backbone, nhwc.target.module[0]):
+        assert encoder.conv1.weight.is_contiguous(
+            memory_format=torch.channels_last)
+    data = demo_batch(MULAN_DEMO_CONFIG, plain, image_size=96)
+    loss, grads = loss_and_grads(plain, data)
+    loss_nhwc, grads_nhwc = loss_and_grads(nhwc, data)
+    torch.testing.assert_close(loss_nhwc, loss, rtol=1e-5, atol=1e-6)
+    assert_same_grads(grads_nhwc, grads, rtol=1e-4)
+    # The target's EMA step kept both branches equal.
+    for name, value in plain.target.state_dict().items():
+        torch.testing.assert_close(nhwc.target.state_dict()[name], value,
+                                   rtol=1e-5, atol=1e-6, msg=name)
+
+
 @pytest.mark.slow
 @CONFIGS
 def test_compiled_model_gives_the_same_loss_and_gradients(config):
@@ -117,8 +149,5 @@ def test_compiled_model_gives_the_same_loss_and_gradients(config):
     loss, grads = loss_and_grads(eager, data)
     loss_compiled, grads_compiled = loss_and_grads(compiled, data)
     torch.testing.assert_close(loss_compiled, loss, rtol=1e-5, atol=1e-6)
-    largest = max(float(g.abs().max()) for g in grads.values())
-    for name, grad in grads.items():
-        torch.testing.assert_close(grads_compiled[name], grad, rtol=1e-4,
-                                   atol=1e-5 * largest, msg=name)
+    assert_same_grads(grads_compiled, grads, rtol=1e-4)
     assert set(compiled.state_dict()) == set(eager.state_dict())

@@ -109,6 +109,18 @@ def test_knn_monitor_leaves_training_unchanged(demo_run, tmp_path):
 
 
 @pytest.mark.slow
+def test_compile_flag_compiles_the_parts_with_the_same_losses(
+        demo_run, tmp_path):
+    proc = run_tool([TRAIN, DEMO_CONFIG, '--work-dir', tmp_path, '--compile',
+                     '--no-validate', '--cfg-options'] + TINY_DEMO_OPTIONS)
+    assert ('torch.compile: backbone, neck, head, target.module.0, '
+            'target.module.1') in proc.stdout
+    assert _losses(proc.stdout) == pytest.approx(_losses(demo_run[1]),
+                                                 rel=1e-3)
+    assert len(_losses(proc.stdout)) == 8
+
+
+@pytest.mark.slow
 def test_resume_auto_continues(demo_run, tmp_path):
     work_dir = tmp_path / 'work_dir'
     shutil.copytree(demo_run[0], work_dir)

@@ -16,7 +16,7 @@ source image is known exactly.
 Example::
 
     python tools/analysis_tools/visualize_views.py \\
-        configs/conmim/conmim_vit-tiny-p8_1xb64-amp-coslr-4e_mnist5k_demo.py \\
+        configs/conmim/conmim_vit-tiny-p8_1xb64-coslr-4e_mnist5k_demo.py \\
         --num 4 --out work_dirs/views
 """
 import argparse

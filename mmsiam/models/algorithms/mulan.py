@@ -41,6 +41,11 @@ class MULAN(MomentumTargetSelfSupervisor):
             in one backbone forward. Exact only for encoders without
             BatchNorm (ViT); the projector always sees one view at a time
             (its BatchNorm statistics are per view). Defaults to False.
+        channels_last (bool): Keep the 4-d weights of both encoders and
+            every view in ``torch.channels_last`` (NHWC) memory format,
+            the layout that cuDNN and oneDNN convolutions run without
+            converting; for ResNet encoders. The numbers do not change.
+            Defaults to False.
         **kwargs: The other options of
             :class:`MomentumTargetSelfSupervisor` (``end_momentum``,
             ``copy_buffers`` for SimSiam's copy target).
@@ -49,9 +54,15 @@ class MULAN(MomentumTargetSelfSupervisor):
     def __init__(self,
                  base_momentum: float = 0.004,
                  batch_views: bool = False,
+                 channels_last: bool = False,
                  **kwargs):
         super().__init__(base_momentum=base_momentum, **kwargs)
         self.batch_views = batch_views
+        self.memory_format = torch.channels_last if channels_last \
+            else torch.contiguous_format
+        if channels_last:
+            self.backbone.to(memory_format=torch.channels_last)
+            self.target.to(memory_format=torch.channels_last)
         # Stochastic depth is for the online network only.
         for module in self.target.modules():
             if hasattr(module, 'drop_prob'):
@@ -83,6 +94,8 @@ class MULAN(MomentumTargetSelfSupervisor):
         """The encoder output (a 1-tuple) of every view, one forward per
         run of consecutive views of one type and size when
         ``batch_views``."""
+        views = [view.contiguous(memory_format=self.memory_format)
+                 for view in views]
         if not self.batch_views:
             return [encoder(view) for view in views]
         outputs, start = [], 0

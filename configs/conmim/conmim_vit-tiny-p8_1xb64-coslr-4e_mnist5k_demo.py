@@ -2,7 +2,9 @@
 # a CPU. Inherits the paper config and overrides only size, data and
 # schedule: a 4-block 96-d BEiT ViT on 64x64 crops (8x8 patches of 8
 # pixels), a 512-d projector to 128-d, SimMIM cells of 16 pixels (48 of 64
-# patches masked), 4 epochs. AMP runs as bfloat16 autocast without CUDA.
+# patches masked), 4 epochs, fp32 (without CUDA the paper's AMP is bf16
+# autocast, slower than fp32 for tiny ViTs on the CPU: docs/small_scale.md,
+# cause 8).
 _base_ = [
     'conmim_vit-base-p16_32xb64-amp-coslr-800e_in1k.py',
     '../_base_/evaluation/knn_mnist5k.py',
@@ -56,6 +58,14 @@ train_dataloader = dict(
     dataset=dict(
         type='SeededDataset',
         dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline)))
+
+optim_wrapper = dict(
+    _delete_=True,
+    type='OptimWrapper',
+    constructor='FrozenSummaryOptimWrapperConstructor',
+    optimizer={{_base_.optim_wrapper.optimizer}},
+    clip_grad={{_base_.optim_wrapper.clip_grad}},
+    paramwise_cfg={{_base_.optim_wrapper.paramwise_cfg}})
 
 # ----- schedule: 4 epochs (1 warm-up) -----
 max_epochs = 4
