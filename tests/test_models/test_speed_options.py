@@ -117,19 +117,25 @@ def test_dino_vit_with_cp_gives_the_same_features():
 
 
 def test_mulan_channels_last_gives_the_same_loss_and_gradients():
+    """In float64: the layouts only reorder the sums, whose fp32 rounding
+    the batch-4 BatchNorm layers amplify to about 1 % in the first
+    convolution's gradient."""
     torch.manual_seed(0)
     plain = build_model(MULAN_DEMO_CONFIG).train()
     nhwc = build_model(MULAN_DEMO_CONFIG, init=False,
                        channels_last=True).train()
     nhwc.load_state_dict(plain.state_dict())
+    data = demo_batch(MULAN_DEMO_CONFIG, plain, image_size=96)
+    plain.double()
+    nhwc.double()
+    data['inputs'] = [view.double() for view in data['inputs']]
     for encoder in (nhwc.backbone, nhwc.target.module[0]):
         assert encoder.conv1.weight.is_contiguous(
             memory_format=torch.channels_last)
-    data = demo_batch(MULAN_DEMO_CONFIG, plain, image_size=96)
     loss, grads = loss_and_grads(plain, data)
     loss_nhwc, grads_nhwc = loss_and_grads(nhwc, data)
-    torch.testing.assert_close(loss_nhwc, loss, rtol=1e-5, atol=1e-6)
-    assert_same_grads(grads_nhwc, grads, rtol=1e-4)
+    torch.testing.assert_close(loss_nhwc, loss, rtol=1e-12, atol=1e-12)
+    assert_same_grads(grads_nhwc, grads, rtol=1e-9)
     # The target's EMA step kept both branches equal.
     for name, value in plain.target.state_dict().items():
         torch.testing.assert_close(nhwc.target.state_dict()[name], value,
