@@ -40,14 +40,15 @@ def demo_batch(config, model, image_size=None):
     return model.data_preprocessor(batch, training=True)
 
 
-def assert_same_grads(grads, expected, rtol=1.3e-6):
-    """Every gradient of ``expected`` in ``grads``, within ``rtol`` and an
-    absolute tolerance of ``10 * rtol`` of the largest gradient."""
+def assert_same_grads(grads, expected, rtol, atol=None):
+    """Every gradient of ``expected`` in ``grads``, within ``rtol`` and
+    ``atol`` (default: ``rtol / 10`` of the largest gradient)."""
     assert set(grads) == set(expected)
-    largest = max(float(g.abs().max()) for g in expected.values())
+    if atol is None:
+        atol = rtol / 10 * max(float(g.abs().max()) for g in expected.values())
     for name, grad in expected.items():
-        torch.testing.assert_close(grads[name], grad, rtol=rtol,
-                                   atol=10 * rtol * largest, msg=name)
+        torch.testing.assert_close(grads[name], grad, rtol=rtol, atol=atol,
+                                   msg=name)
 
 
 @pytest.mark.parametrize('per_layer_bias', [False, True])
@@ -92,7 +93,7 @@ def test_activation_checkpointing_gives_the_same_loss_and_gradients(config):
     loss, grads = loss_and_grads(plain, data)
     loss_cp, grads_cp = loss_and_grads(checkpointed, data)
     torch.testing.assert_close(loss_cp, loss)
-    assert_same_grads(grads_cp, grads)
+    assert_same_grads(grads_cp, grads, rtol=1.3e-6, atol=1e-5)
     # The EMA target's layers run with their own weights.
     target_layer = checkpointed.target.module[0].layers[0]
     assert target_layer.forward.__self__ is target_layer
@@ -118,8 +119,8 @@ def test_dino_vit_with_cp_gives_the_same_features():
 
 def test_mulan_channels_last_gives_the_same_loss_and_gradients():
     """In float64: the layouts only reorder the sums, whose fp32 rounding
-    the batch-4 BatchNorm layers amplify to about 1 % in the first
-    convolution's gradient."""
+    the batch-4 BatchNorm layers amplify to 0.2-0.5 % of the first
+    convolution's largest gradient."""
     torch.manual_seed(0)
     plain = build_model(MULAN_DEMO_CONFIG).train()
     nhwc = build_model(MULAN_DEMO_CONFIG, init=False,

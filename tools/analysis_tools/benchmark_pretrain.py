@@ -11,9 +11,10 @@ achieved GFLOP/s (FLOPs of one step counted with
 which the tool measures (square matmuls in the step's dtype); on CUDA also
 the MFU against the device's data-sheet peak. ``--compile`` compiles the
 model's parts (backbone, neck, head, EMA target) as ``tools/train.py
---compile`` does (the compile time is reported apart). With ``--profile N`` it also profiles N more
-steps with ``torch.profiler`` and prints the ops with the most self time
-as a Markdown table (``docs/performance.md`` keeps them).
+--compile`` does (the compile time is reported apart). With ``--profile
+N`` it also profiles N more steps with ``torch.profiler`` and prints the
+ops with the most self time as a Markdown table (``docs/performance.md``
+keeps them).
 
 Example::
 
