@@ -7,6 +7,7 @@ import os
 import os.path as osp
 import sys
 
+import torch
 from mmengine.config import Config, DictAction
 
 from mmsiam.checkpoint.safe_loading import (latest_checkpoint,
@@ -15,7 +16,8 @@ from mmsiam.config_checks import check_config
 from mmsiam.engine.runner import knn_summary
 from mmsiam.runtime import setup_runtime
 from mmsiam.utils import (default_work_dir, exit_distributed,
-                          prepare_distributed_env, register_all_modules)
+                          keep_freed_memory, prepare_distributed_env,
+                          register_all_modules)
 
 
 def parse_args(argv=None):
@@ -158,6 +160,8 @@ def report_outputs(runner, cfg):
 def main(argv=None):
     args = parse_args(argv)
     setup_runtime()
+    keeps_freed_memory = (not torch.cuda.is_available()
+                          and keep_freed_memory())
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
@@ -181,6 +185,9 @@ def main(argv=None):
         runner = Runner.from_cfg(cfg)
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
+    if keeps_freed_memory:
+        runner.logger.info('CPU run: malloc keeps freed memory between '
+                           'steps (mmsiam.utils.keep_freed_memory)')
     compiled = compile_model(model, compile_options)
     if compiled:
         runner.logger.info(f'torch.compile: {", ".join(compiled)} (the first '

@@ -1,8 +1,9 @@
+from .cpu_allocator import keep_freed_memory
 from .distributed import exit_distributed, prepare_distributed_env
 from .random_state import preserved_random_state
 from .setup_env import default_work_dir, register_all_modules
 
 __all__ = [
     'prepare_distributed_env', 'register_all_modules', 'default_work_dir',
-    'exit_distributed', 'preserved_random_state'
+    'exit_distributed', 'preserved_random_state', 'keep_freed_memory'
 ]

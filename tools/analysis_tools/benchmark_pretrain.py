@@ -9,8 +9,9 @@ peak memory of the training (model, optimizer state, activations) and the
 achieved GFLOP/s (FLOPs of one step counted with
 ``torch.utils.flop_counter``) as a share of this machine's matmul peak,
 which the tool measures (square matmuls in the step's dtype); on CUDA also
-the MFU against the device's data-sheet peak. ``--compile`` compiles the
-model's parts (backbone, neck, head, EMA target) as ``tools/train.py
+the MFU against the device's data-sheet peak. On CPU, malloc keeps freed memory
+between steps as in ``tools/train.py`` (``mmsiam.utils.keep_freed_memory``).
+``--compile`` compiles the model's parts (backbone, neck, head, EMA target) as ``tools/train.py
 --compile`` does (the compile time is reported apart). With ``--profile
 N`` it also profiles N more steps with ``torch.profiler`` and prints the
 ops with the most self time as a Markdown table (``docs/performance.md``
@@ -34,7 +35,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from mmsiam.models.utils import compile_model
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils import register_all_modules
+from mmsiam.utils import keep_freed_memory, register_all_modules
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from pretrain_step import (PeakMemory, build_training, make_batch,  # noqa
@@ -94,6 +95,8 @@ def main(argv=None):
     if args.compile:
         cfg.compile = True
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    # As tools/train.py does on CPU runs.
+    kept = device.type == 'cpu' and keep_freed_memory()
     memory = PeakMemory(device)
     memory.reset()
     model, optim_wrapper = build_training(
@@ -129,7 +132,8 @@ def main(argv=None):
     precision = ('fp32' if not args.amp else
                  'bf16 autocast' if device.type == 'cpu' else 'fp16 autocast')
     print(f'device: {device.type}, threads: {torch.get_num_threads()}, '
-          f'precision: {precision}, compiled: {bool(cfg.get("compile"))}')
+          f'precision: {precision}, compiled: {bool(cfg.get("compile"))}, '
+          f'malloc keeps freed memory: {kept}')
     print(f'batch: {args.batch_size}, timed steps: {args.iters}')
     if cfg.get('compile'):
         print(f'compile (first step): {compile_seconds:.1f} s')

@@ -9,7 +9,10 @@ EMA from the paper config, and the official step rebuilt from the spec
 over parameters, torch's default AdamW, the official loss forms). Rounds
 alternate the order; the table gives the medians of the step time and of
 the training's peak memory (CUDA: allocated; CPU: resident memory above
-the imported libraries) and the ratios official / mmsiam.
+the imported libraries) and the ratios official / mmsiam. On CPU the
+mmsiam side keeps freed memory in malloc between steps, as
+``tools/train.py`` does (``mmsiam.utils.keep_freed_memory``);
+``--official-keeps-freed-memory`` gives the official side the same.
 
 Example (the table of docs/performance.md)::
 
@@ -61,6 +64,10 @@ def parse_args(argv=None):
     parser.add_argument('--compile', action='store_true',
                         help='compile the mmsiam side (tools/train.py '
                         '--compile)')
+    parser.add_argument('--official-keeps-freed-memory', action='store_true',
+                        help='run the official side with the CPU malloc '
+                        'setting of tools/train.py too (the mmsiam side '
+                        'always has it)')
     # One side in this process (what the rounds run).
     parser.add_argument('--run', choices=['mmsiam', 'official'],
                         help=argparse.SUPPRESS)
@@ -106,10 +113,13 @@ def run_one_side(args):
     from mmengine.config import Config, DictAction
 
     from mmsiam.runtime import setup_runtime
-    from mmsiam.utils import register_all_modules
+    from mmsiam.utils import keep_freed_memory, register_all_modules
     from pretrain_step import PeakMemory, build_training, make_batch
     setup_runtime()
     register_all_modules()
+    if not torch.cuda.is_available() and (
+            args.run == 'mmsiam' or args.official_keeps_freed_memory):
+        keep_freed_memory()
     cfg = Config.fromfile(CONFIGS[args.method])
     if args.cfg_options:
         options = argparse.ArgumentParser()
@@ -165,6 +175,8 @@ def run_round(args, method, precision, side):
         command += ['--cfg-options'] + args.cfg_options
     if args.compile:
         command.append('--compile')
+    if args.official_keeps_freed_memory:
+        command.append('--official-keeps-freed-memory')
     out = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     if out.returncode:
         raise RuntimeError(f'{side} {method} {precision} failed:\n'
