@@ -57,7 +57,7 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type='SeededDataset',
-        dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline)))
+        dataset=dict(type='MNIST5k', pipeline=train_pipeline)))
 
 optim_wrapper = dict(
     _delete_=True,

@@ -82,7 +82,7 @@ train_dataloader = dict(
     collate_fn=dict(type='default_collate'),
     dataset=dict(
         type='SeededDataset',
-        dataset=dict(type='MNIST5k', split='train', pipeline=train_pipeline)))
+        dataset=dict(type='MNIST5k', pipeline=train_pipeline)))
 
 # ----- schedule: 10 epochs (1 warm-up), fp32 -----
 # - peak lr 3e-3 instead of the paper's 1e-3: 41.1 -> 45.8 after 8 epochs

@@ -6,8 +6,9 @@ from .class_balanced_subset import ClassBalancedSubset
 from .mnist5k import MNIST5k
 from .seeded_sampling import SeededDataset, SeededSampler, unwrap_seeded
 from .transforms import *  # noqa: F401,F403
+from .unlabeled_image_folder import UnlabeledImageFolder
 
 __all__ = [
     'ClassBalancedSubset', 'MNIST5k', 'SeededDataset', 'SeededSampler',
-    'unwrap_seeded'
+    'unwrap_seeded', 'UnlabeledImageFolder'
 ]

@@ -14,5 +14,7 @@ train_dataloader = dict(
     # Per-sample augmentation seeds for exact resume (see imagenet_pretrain).
     sampler=dict(type='SeededSampler', shuffle=True),
     collate_fn=dict(type='default_collate'),
+    # MNIST5k's split defaults to 'train'; with no other key, setting `type`
+    # and `data_root` switches to UnlabeledImageFolder (docs/custom_data.md).
     dataset=dict(
-        type='SeededDataset', dataset=dict(type=dataset_type, split='train')))
+        type='SeededDataset', dataset=dict(type=dataset_type)))

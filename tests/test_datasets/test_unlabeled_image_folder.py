@@ -1,0 +1,127 @@
+"""UnlabeledImageFolder on real photos in nested folders."""
+import os.path as osp
+
+import numpy as np
+import pytest
+from mmengine import DefaultScope
+from mmengine.config import Config
+from PIL import Image
+from skimage import data as skdata
+
+from helpers import REPO, TINY_DEMO_OPTIONS, resume_after_kill, run_tool
+from mmsiam.datasets import UnlabeledImageFolder
+from mmsiam.registry import DATASETS
+
+DEMO_PRETRAIN = osp.join(REPO, 'configs', 'demo', 'demo_pretrain.py')
+# (path under the root, scikit-image photo): every extension, in two cases,
+# at three depths.
+PHOTOS = [
+    ('astronaut.jpg', 'astronaut'),
+    ('holiday/coffee.JPG', 'coffee'),
+    ('holiday/day2/chelsea.jpeg', 'chelsea'),
+    ('holiday/day2/rocket.png', 'rocket'),
+    ('pets/cat.webp', 'cat'),
+    ('pets/old/immunohistochemistry.BMP', 'immunohistochemistry'),
+]
+NOT_IMAGES = ['notes.txt', '.DS_Store', 'holiday/day2/clip.mp4',
+              'pets/old/cat.xmp']
+
+
+def write_photo_folder(root, photos=PHOTOS, not_images=NOT_IMAGES):
+    for rel, name in photos:
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = getattr(skdata, name)()
+        if image.ndim == 2:
+            image = np.stack([image] * 3, axis=-1)
+        Image.fromarray(image[..., :3]).resize((160, 120)).save(path)
+    for rel in not_images:
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_bytes(b'not an image')
+    return root
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    return write_photo_folder(tmp_path / 'photos')
+
+
+def test_every_image_is_found_recursively_and_the_rest_counted(
+        photo_folder, capsys):
+    dataset = UnlabeledImageFolder(data_root=str(photo_folder))
+    paths = [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
+    assert paths == sorted(str(photo_folder / rel) for rel, _ in PHOTOS)
+    assert 'gt_label' not in dataset.get_data_info(0)
+    # .DS_Store is hidden: not listed, not counted.
+    assert 'skipped 3 files that are not jpg/jpeg/png/webp/bmp' in (
+        capsys.readouterr().out)
+
+
+def test_a_config_pipeline_gets_the_loading_step_it_lacks(photo_folder):
+    """The demo's pipeline (written for MNIST5k's decoded digits) on photos:
+    the views of every photo, decoded by the LoadImageFromFile put first."""
+    cfg = Config.fromfile(DEMO_PRETRAIN)
+    inner = cfg.train_dataloader.dataset.dataset
+    assert inner.pipeline[0]['type'] != 'LoadImageFromFile'
+    inner.update(type='UnlabeledImageFolder', data_root=str(photo_folder))
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    assert len(dataset) == len(PHOTOS)
+    sample = dataset[0]
+    views = sample['inputs']
+    view_types = sample['data_samples'].view_type
+    assert len(views) == len(view_types) == 5
+    assert views[0].shape == (3, 64, 64)  # the demo's global crops
+    # A pipeline that loads already is left as it is.
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        loads = UnlabeledImageFolder(
+            data_root=str(photo_folder),
+            pipeline=[dict(type='LoadImageOrSkip')])
+    assert [type(t).__name__ for t in loads.pipeline.transforms] == [
+        'LoadImageOrSkip']
+
+
+@pytest.mark.parametrize('contents', [[], ['readme.md', 'sub/data.csv']],
+                         ids=['empty', 'no-images'])
+def test_a_folder_without_images_is_named(tmp_path, contents):
+    root = write_photo_folder(tmp_path / 'mine', photos=[],
+                              not_images=contents)
+    root.mkdir(exist_ok=True)
+    with pytest.raises(FileNotFoundError,
+                       match=rf"no images under '{root}' \({len(contents)} "
+                       r'other files\); expected files ending in \.jpg'):
+        UnlabeledImageFolder(data_root=str(root))
+
+
+def test_a_missing_folder_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError,
+                       match=rf"data_root '{tmp_path / 'nope'}' is not a "
+                       'folder'):
+        UnlabeledImageFolder(data_root=str(tmp_path / 'nope'))
+
+
+def folder_options(root):
+    return [o for o in TINY_DEMO_OPTIONS if not o.startswith((
+        'train_dataloader.dataset.dataset.indices',
+        'train_dataloader.batch_size'))] + ['train_dataloader.dataset.dataset.type=UnlabeledImageFolder',
+                 f'train_dataloader.dataset.dataset.data_root={root}',
+                 'train_dataloader.batch_size=4']
+
+
+@pytest.mark.slow
+def test_demo_pretrains_on_a_photo_folder_and_resumes_exactly(tmp_path):
+    """The command of docs/custom_data.md, then a run killed in epoch 2 and
+    resumed: it ends as the uninterrupted run did."""
+    # 16 photos: 4 iterations of 4 per epoch.
+    photos = [(f'set{i % 3}/{i:02d}_{osp.basename(rel)}', name)
+              for i, (rel, name) in enumerate((PHOTOS * 3)[:16])]
+    root = write_photo_folder(tmp_path / 'photos', photos)
+    options = folder_options(root)
+    full = tmp_path / 'full'
+    proc = run_tool([osp.join(REPO, 'tools', 'train.py'), DEMO_PRETRAIN,
+                     '--work-dir', full, '--cfg-options'] + options,
+                    timeout=900)
+    assert f'{len(photos)} images under {root}; skipped 3 files' in (
+        proc.stdout)
+    assert (full / 'epoch_2.pth').exists()
+    resume_after_kill(DEMO_PRETRAIN, full, tmp_path, options)
