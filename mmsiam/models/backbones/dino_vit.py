@@ -6,6 +6,7 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
+from ..layers import use_attention_kernel
 from ..utils import (FreshInitMixin, checkpoint_layers,
                      interpolate_pos_embed_dino)
 
@@ -16,9 +17,10 @@ class DINOViT(FreshInitMixin, VisionTransformer):
 
     mmpretrain's ``VisionTransformer`` (its key names; e.g. ``'deit-small'``
     for ViT-S/16, ``'b'`` for ViT-B/16) with a learnable position embedding
-    and cls token, qkv bias, pre-norm LN (eps 1e-6) and a final LN; the
-    feature is the cls token after the final LN. Inputs of another size
-    (96-pixel local crops) get :func:`interpolate_pos_embed_dino`.
+    and cls token, qkv bias, pre-norm LN (eps 1e-6), attention through
+    :func:`~mmsiam.models.layers.scaled_dot_product_attention` and a final
+    LN; the feature is the cls token after the final LN. Inputs of another
+    size (96-pixel local crops) get :func:`interpolate_pos_embed_dino`.
 
     Init: cls token and position embedding ``trunc_normal(0.02)``, Linear
     ``trunc_normal(0.02)`` with bias 0, LN (1, 0), the patch convolution
@@ -52,6 +54,7 @@ class DINOViT(FreshInitMixin, VisionTransformer):
             final_norm=True,
             init_cfg=init_cfg,
             **kwargs)
+        use_attention_kernel(self.layers)
         if with_cp:
             checkpoint_layers(self.layers)
 

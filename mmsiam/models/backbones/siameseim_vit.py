@@ -6,6 +6,7 @@ from torch import Tensor, nn
 
 from mmsiam.registry import MODELS
 
+from ..layers import use_attention_kernel
 from ..utils import (FreshInitMixin, check_mask_grid, checkpoint_layers,
                      sincos_2d, xavier_linear_unit_norm)
 
@@ -21,6 +22,8 @@ class SiameseIMViT(FreshInitMixin, VisionTransformer):
     * a frozen patch embedding;
     * masked patches removed before the blocks (order kept row-major);
     * no final norm;
+    * attention through
+      :func:`~mmsiam.models.layers.scaled_dot_product_attention`;
     * initialisation: xavier-uniform for every Linear (qkv as one matrix)
       and for the patch projection viewed as a matrix, zero biases,
       LayerNorm (1, 0), cls token ``N(0, 0.02)``.
@@ -55,6 +58,7 @@ class SiameseIMViT(FreshInitMixin, VisionTransformer):
             param.requires_grad = False
         self.patch_size = patch_size
         self.grid_size = self.patch_resolution[0]
+        use_attention_kernel(self.layers)
         if with_cp:
             checkpoint_layers(self.layers)
 

@@ -1,5 +1,9 @@
 """Layers: the building blocks the models are made of (registered norm
-layers, transformer blocks, windowed attention)."""
+layers, transformer blocks, the attention kernel choice, windowed
+attention)."""
+from .attention_kernel import (explicit_attention,
+                               scaled_dot_product_attention,
+                               use_attention_kernel)
 from .beit_sdpa_attention import BEiTSDPAttention, use_sdpa_attention
 from .token_batch_norm import TokenBatchNorm
 from .token_transformer import TokenTransformer
@@ -8,6 +12,8 @@ from .window_attention import (RelPosAttention, window_partition,
                                window_unpartition)
 
 __all__ = [
+    'explicit_attention', 'scaled_dot_product_attention',
+    'use_attention_kernel',
     'BEiTSDPAttention', 'use_sdpa_attention',
     'TokenBatchNorm', 'TokenTransformer', 'transformer_blocks',
     'RelPosAttention', 'window_partition', 'window_unpartition'

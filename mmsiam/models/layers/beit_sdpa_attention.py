@@ -1,5 +1,5 @@
 """BEiT attention with its relative position bias through
-``F.scaled_dot_product_attention``."""
+:func:`~mmsiam.models.layers.scaled_dot_product_attention`."""
 from typing import Iterable, Optional
 
 import torch
@@ -7,17 +7,20 @@ import torch.nn.functional as F
 from mmpretrain.models.utils.attention import BEiTAttention
 from torch import Tensor, nn
 
+from .attention_kernel import scaled_dot_product_attention
+
 
 class BEiTSDPAttention(BEiTAttention):
     """mmpretrain's ``BEiTAttention`` (same parameters, same keys: ``qkv``,
     ``q_bias``, ``v_bias``, ``proj``, the optional per-layer
     ``relative_position_bias_table``) whose attention is one
-    ``F.scaled_dot_product_attention`` call with the relative position bias
-    as an additive float mask, instead of ``q @ k^T`` + bias, softmax,
-    ``@ v``. On CUDA the fused memory-efficient kernel takes the biased
-    attention (and computes the bias gradient); on CPU torch uses its math
-    path when the bias needs a gradient, so the CPU cost is unchanged and
-    only the explicit ``attn`` tensors of mmpretrain's code are gone.
+    :func:`~mmsiam.models.layers.scaled_dot_product_attention` call with the
+    relative position bias as an additive float mask, instead of
+    ``q @ k^T`` + bias, softmax, ``@ v``. On CUDA the fused
+    memory-efficient kernel of ``F.scaled_dot_product_attention`` takes the
+    biased attention (and computes the bias gradient); on CPU torch uses its
+    math path in fp32 when the bias needs a gradient, and bf16 / fp16 take
+    the explicit products, which are faster there.
 
     Shapes: ``forward(x, rel_pos_bias)`` with tokens ``(B, N, C)`` and an
     optional shared bias ``(num_heads, N, N)`` returns ``(B, N, C)``.
@@ -43,7 +46,7 @@ class BEiTSDPAttention(BEiTAttention):
             # SDPA takes the mask in the dtype of q (bf16 / fp16 under
             # autocast, as mmpretrain's explicit sum would be).
             bias = bias.to(q.dtype).unsqueeze(0)
-        out = F.scaled_dot_product_attention(
+        out = scaled_dot_product_attention(
             q,
             k,
             v,

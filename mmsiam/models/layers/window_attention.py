@@ -1,10 +1,13 @@
 """Windowed multi-head attention with decomposed relative positions
-(ViTDet / SAM style), using ``scaled_dot_product_attention``."""
+(ViTDet / SAM style), through
+:func:`~mmsiam.models.layers.scaled_dot_product_attention`."""
 from typing import Tuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+
+from .attention_kernel import scaled_dot_product_attention
 
 
 def window_partition(x: Tensor, window: int) -> Tuple[Tensor, Tuple]:
@@ -78,6 +81,6 @@ class RelPosAttention(nn.Module):
                                  relative_table(w, self.rel_pos_w))
             bias = (rel_h[..., :, None] + rel_w[..., None, :]).reshape(
                 b, self.num_heads, h * w, h * w).to(q.dtype)
-        out = F.scaled_dot_product_attention(q, k, v, attn_mask=bias)
+        out = scaled_dot_product_attention(q, k, v, attn_mask=bias)
         out = out.transpose(1, 2).reshape(b, h, w, c)
         return self.proj(out)
