@@ -91,22 +91,39 @@ def extract(state_dict, branch):
     return weights
 
 
-def main(argv=None):
-    args = parse_args(argv)
-    setup_runtime()
-    with timed_step(f'loading {args.checkpoint} '
-                    f'({file_size(args.checkpoint)})'):
-        checkpoint = _load_checkpoint(args.checkpoint, map_location='cpu')
+def load_backbone(path: str, branch: str = None):
+    """The encoder of one branch of the mmsiam checkpoint ``path``.
+
+    Args:
+        path (str): A pretraining checkpoint, or a ``backbone.*`` file.
+        branch (str, optional): 'online' or 'target'; None: the branch the
+            method's paper evaluates.
+
+    Returns:
+        tuple: ``backbone.*`` state dict (a shared relative position bias
+        copied into every block), the method ('' if unknown) and the branch.
+        A checkpoint without the branch ends the tool with an error that
+        names the file.
+    """
+    with timed_step(f'loading {path} ({file_size(path)})'):
+        checkpoint = _load_checkpoint(path, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
     method = method_of(checkpoint)
-    branch = args.branch or PAPER_BRANCH.get(method, 'online')
+    branch = branch or PAPER_BRANCH.get(method, 'online')
     try:
         weights = extract(state_dict, branch)
     except KeyError as err:
-        sys.exit(f'error: {args.checkpoint}: {err.args[0]}')
+        sys.exit(f'error: {path}: {err.args[0]}')
     if expand_shared_rel_pos_bias(weights):
         print('note: the shared relative position bias was copied into '
               'every block')
+    return weights, method, branch
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    setup_runtime()
+    weights, method, branch = load_backbone(args.checkpoint, args.branch)
     meta = dict(source=args.checkpoint, branch=branch, method=method)
     save_checkpoint(dict(state_dict=weights, meta=meta), args.out,
                     overwrite=args.overwrite)

@@ -1,5 +1,6 @@
-"""Renaming official (timm / MAE / BEiT style) ViT keys to mmpretrain's
-names."""
+"""Renaming ViT keys between the official / timm style (``blocks.<i>.norm1``,
+``mlp.fc1``, MAE, BEiT) and mmpretrain's names (``layers.<i>.ln1``,
+``ffn.layers.0.0``), in both directions."""
 import re
 from typing import Dict, Iterable, List, Tuple
 
@@ -16,6 +17,10 @@ VIT_BLOCK_PARTS = (
     ('gamma_2', 'gamma_2'),
 )
 
+# mmpretrain block parts -> timm's (the other direction, for exports).
+TIMM_BLOCK_PARTS = tuple((ours, official)
+                         for official, ours in VIT_BLOCK_PARTS)
+
 BLOCK = r'\.(\d+)\.(?P<rest>.+)'
 
 
@@ -31,21 +36,23 @@ def vit_encoder_rules(dst: str, src: str = '') -> List[Tuple[str, str]]:
     ]
 
 
-def rename_block_key(rest: str) -> str:
+def rename_block_key(rest: str, parts=VIT_BLOCK_PARTS) -> str:
     """'norm1.bn.weight' -> 'ln1.bn.weight', 'mlp.fc2.bias' ->
-    'ffn.layers.1.bias' (the part after ``blocks.<i>.``)."""
-    for official, ours in VIT_BLOCK_PARTS:
-        if rest.startswith(official):
-            return ours + rest[len(official):]
+    'ffn.layers.1.bias' (the part after ``blocks.<i>.``); with
+    ``parts=TIMM_BLOCK_PARTS`` the other way."""
+    for src, dst in parts:
+        if rest.startswith(src):
+            return dst + rest[len(src):]
     raise KeyError(rest)
 
 
-def map_keys(state_dict: Dict, rules: Iterable[Tuple[str, str]]
-             ) -> Tuple[Dict, List[str]]:
+def map_keys(state_dict: Dict, rules: Iterable[Tuple[str, str]],
+             block_parts=VIT_BLOCK_PARTS) -> Tuple[Dict, List[str]]:
     """Rename keys by the first matching ``(regex, template)`` rule.
 
     A template may use the regex groups (``\\1``) and ``{block}``, which is
-    replaced by :func:`rename_block_key` of the group named ``rest``.
+    replaced by :func:`rename_block_key` (with ``block_parts``) of the
+    group named ``rest``.
     Keys that no rule matches are returned as unknown; a template of None
     drops the key.
 
@@ -62,7 +69,8 @@ def map_keys(state_dict: Dict, rules: Iterable[Tuple[str, str]]
             if template is not None:
                 new = match.expand(template.replace('{block}', ''))
                 if '{block}' in template:
-                    new += rename_block_key(match.group('rest'))
+                    new += rename_block_key(match.group('rest'),
+                                            block_parts)
                 out[new] = value
             break
         else:
