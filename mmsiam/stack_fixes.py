@@ -147,6 +147,20 @@ def patch_lvis_numpy_aliases():
                                                   _patch_lvis_eval))
 
 
+def _hue_shift(hue_factor: float) -> np.uint8:
+    """mmcv's hue shift: ``int(hue_factor * 255) mod 256`` as uint8."""
+    return np.uint8(int(hue_factor * 255) % 256)
+
+
+def shift_pil_hue(image: Image.Image, hue_factor: float) -> Image.Image:
+    """The hue of an RGB PIL image shifted as mmcv's pillow backend does
+    (HSV with hue in 0-255, ``+ int(hue_factor * 255)`` wrapping)."""
+    hue, sat, val = image.convert('HSV').split()
+    hue = Image.fromarray(
+        np.asarray(hue, dtype=np.uint8) + _hue_shift(hue_factor), 'L')
+    return Image.merge('HSV', (hue, sat, val)).convert('RGB')
+
+
 def adjust_hue(img: np.ndarray, hue_factor: float, backend=None):
     """``mmcv.adjust_hue`` that also works on numpy 2.
 
@@ -168,17 +182,14 @@ def adjust_hue(img: np.ndarray, hue_factor: float, backend=None):
         raise ValueError(f'hue_factor:{hue_factor} is not in [-0.5, 0.5].')
     if not (isinstance(img, np.ndarray) and img.ndim in (2, 3)):
         raise TypeError('img should be ndarray with dim=[2 or 3].')
-    shift = np.uint8(int(hue_factor * 255) % 256)
     if backend == 'pillow':
         if img.dtype != np.uint8:
             raise TypeError('Pillow backend only support uint8 type')
-        hue, sat, val = Image.fromarray(
-            img[..., ::-1], mode='RGB').convert('HSV').split()
-        hue = Image.fromarray(np.asarray(hue, dtype=np.uint8) + shift, 'L')
-        rgb = Image.merge('HSV', (hue, sat, val)).convert('RGB')
+        rgb = shift_pil_hue(Image.fromarray(img[..., ::-1], mode='RGB'),
+                            hue_factor)
         return np.asarray(rgb, dtype=img.dtype)[..., ::-1]
     hsv = cv2.cvtColor(img.astype(np.uint8), cv2.COLOR_BGR2HSV_FULL)
-    hsv[..., 0] += shift
+    hsv[..., 0] += _hue_shift(hue_factor)
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR_FULL).astype(img.dtype)
 
 

@@ -41,7 +41,7 @@ view_pipeline1 = [
         backend='pillow'),
     dict(
         type='RandomApply',
-        transforms=[dict(type='ColorJitter', brightness=0.4, contrast=0.4)],
+        transforms=[dict(type='PILColorJitter', brightness=0.4, contrast=0.4)],
         prob=0.8),
     dict(
         type='GaussianBlur',

@@ -37,7 +37,7 @@ from mmsiam.runtime import setup_runtime
 from mmsiam.utils import register_all_modules
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field',
-          'immunohistochemistry', 'motorcycle_left', 'page')
+          'immunohistochemistry', 'retina', 'page')
 IMAGENET_SIZE = (500, 375)
 MEAN, STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 

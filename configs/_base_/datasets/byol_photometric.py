@@ -1,11 +1,13 @@
 # BYOL's photometric augmentations, the pieces the method pipelines share:
 # inherit this file next to a dataset base and use `{{_base_.color_jitter}}`
 # etc. in the view pipelines.
+# mmpretrain's ColorJitter with one PIL round trip instead of four (the same
+# pixels; the view pipelines' largest cost, docs/performance.md).
 color_jitter = dict(
     type='RandomApply',
     transforms=[
         dict(
-            type='ColorJitter',
+            type='PILColorJitter',
             brightness=0.4,
             contrast=0.4,
             saturation=0.2,

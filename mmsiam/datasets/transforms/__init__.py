@@ -1,3 +1,4 @@
+from .color_jitter import PILColorJitter
 from .cutout import RandomCutout
 from .geometry import (RandomResizedCropWithBox, SiameseIMRelativeGeometry,
                        relative_geometry)
@@ -9,5 +10,5 @@ __all__ = [
     'RandomResizedCropWithBox', 'SiameseIMRelativeGeometry',
     'relative_geometry', 'BlockwiseMaskGenerator',
     'SimMIMCellMaskGenerator', 'MultiViewWithKeys', 'RandomCutout',
-    'LoadImageOrSkip', 'UnreadableImagesError'
+    'LoadImageOrSkip', 'UnreadableImagesError', 'PILColorJitter'
 ]
