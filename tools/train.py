@@ -105,6 +105,15 @@ def merge_args(cfg, args):
                 '--auto-scale-lr needs `auto_scale_lr = dict(enable=False, '
                 f'base_batch_size=...)` in {args.config}')
         cfg.auto_scale_lr.enable = True
+        accumulation = cfg.optim_wrapper.get('accumulative_counts', 1)
+        if accumulation > 1:
+            # mmengine scales by world size x batch size only; the batch of
+            # an optimizer step is accumulative_counts times that.
+            base = cfg.auto_scale_lr.base_batch_size
+            cfg.auto_scale_lr.base_batch_size = base / accumulation
+            print(f'--auto-scale-lr with accumulative_counts={accumulation}: '
+                  f'the lr is scaled to the effective batch (world size x '
+                  f'batch size x {accumulation}) against {base}')
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
         drop_validate_at_start(cfg)

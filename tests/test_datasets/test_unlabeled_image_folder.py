@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 from mmengine import DefaultScope
 from mmengine.config import Config
+from mmengine.logging import MMLogger
 from PIL import Image
 from skimage import data as skdata
 
@@ -47,7 +48,10 @@ def photo_folder(tmp_path):
 
 
 def test_every_image_is_found_recursively_and_the_rest_counted(
-        photo_folder, capsys):
+        photo_folder, capsys, request):
+    # A current logger made now writes to the captured stdout (an earlier
+    # test's logger holds the stream it was made with).
+    MMLogger.get_instance(request.node.name)
     dataset = UnlabeledImageFolder(data_root=str(photo_folder))
     paths = [dataset.get_data_info(i)['img_path'] for i in range(len(dataset))]
     assert paths == sorted(str(photo_folder / rel) for rel, _ in PHOTOS)

@@ -324,10 +324,11 @@ def test_ema_step_averages_parameters_only():
         expected = (teacher_momentum * before[f'module.0.{name}'] +
                     (1 - teacher_momentum) * online[name])
         assert torch.allclose(param, expected, atol=1e-7), name
-    # Buffers are the teacher's own.
+    # Buffers are the teacher's own; the EMA step leaves the iteration
+    # count to update_target().
     assert torch.equal(model.target.module[1].bn0.running_mean,
                        before['module.1.bn0.running_mean'])
-    assert int(model.target.steps) == 4
+    assert int(model.target.steps) == 3
 
 
 def test_the_teacher_steps_after_each_optimizer_step_only():
@@ -351,10 +352,12 @@ def test_the_teacher_steps_after_each_optimizer_step_only():
         other(torch.ones(1, 2)).sum().backward()
         other_optim.step()
         steps.append(int(model.target.steps))
-    assert steps == [0, 1, 1, 2]
+    # Iterations counted; the EMA ran after iterations 1 and 3 (the two
+    # optimizer steps), the last at the momentum of iteration 3 of 10.
+    assert steps == [1, 2, 3, 4]
     assert MessageHub.get_current_instance().get_scalar(
         'train/momentum').current() == pytest.approx(
-            0.004 * (1 + math.cos(math.pi / 10)) / 2)
+            0.004 * (1 + math.cos(3 * math.pi / 10)) / 2)
     # A loss outside training does not register or step anything.
     fresh = build_model(DEMO).eval()
     fresh.loss(views, samples)

@@ -1,4 +1,5 @@
 """tools/train.py as a user runs it: flags, outputs, resume, bad inputs."""
+import copy
 import os
 import os.path as osp
 import re
@@ -45,6 +46,20 @@ def test_options_are_merged(monkeypatch):
         './work_dirs', osp.splitext(osp.basename(DEMO_CONFIG))[0])
     with pytest.raises(SystemExit):
         train.parse_args([DEMO_CONFIG, '--launcher', 'ssh'])
+
+
+def test_auto_scale_lr_uses_the_effective_batch_of_accumulation():
+    """mmengine scales by world size x batch size; with accumulation the
+    base is divided by accumulative_counts, so the ratio is the effective
+    batch's."""
+    args = train.parse_args([DEMO_CONFIG, '--auto-scale-lr'])
+    cfg = Config.fromfile(DEMO_CONFIG)
+    base = cfg.auto_scale_lr.base_batch_size
+    assert train.merge_args(copy.deepcopy(cfg), args).auto_scale_lr[
+        'base_batch_size'] == base
+    cfg.optim_wrapper.accumulative_counts = 4
+    assert train.merge_args(cfg, args).auto_scale_lr[
+        'base_batch_size'] == base / 4
 
 
 def test_auto_scale_lr_needs_base_batch_size():

@@ -19,16 +19,24 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
     ``loss()`` before the target forward; ``target_update`` says when the
     EMA step runs:
 
-    - ``'before_forward'`` (BYOL, SiameseIM): there, once per training
-      ``loss()`` call;
+    - ``'before_forward'`` (BYOL, SiameseIM): there, in the first training
+      ``loss()`` call of each optimizer step: with gradient accumulation
+      (``optim_wrapper.accumulative_counts``) the later micro-batches of a
+      step find gradients already accumulated and see the same target
+      (this relies on the optimizer wrapper clearing gradients to None, as
+      mmengine's does);
     - ``'after_step'`` (ConMIM): right after every step of the optimizer
       that updates this model (torch's optimizer post-step hook, registered
       by the first ``update_target()``), so checkpoints and validations of
-      an iteration see the updated target. An AMP step skipped for
-      non-finite gradients moves neither branch.
+      an iteration see the updated target; once per real step with
+      accumulation. An AMP step skipped for non-finite gradients moves
+      neither branch.
 
-    Every EMA step logs its online weight as ``momentum``. No hook is
-    needed in the config.
+    Every training ``loss()`` advances ``target.steps`` (the iteration
+    count); an EMA step uses the momentum of the iteration it runs in, so
+    the schedule spans the run with or without accumulation. Every EMA step
+    logs its online weight as ``momentum``. No hook is needed in the
+    config.
 
     Args:
         backbone, neck, head (dict): Encoder, projector, head with the loss.
@@ -70,24 +78,38 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
         super().init_weights()
         self.target.copy_from([self.backbone, self.neck])
 
-    def momentum_update(self) -> float:
-        """One EMA step of the target; returns (and logs as ``momentum``)
-        the online weight used."""
-        momentum = self.target.update([self.backbone, self.neck])
+    def momentum_update(self, step: Optional[int] = None) -> float:
+        """One EMA step of the target at iteration ``step`` (default: the
+        target's ``steps``); returns (and logs as ``momentum``) the online
+        weight used."""
+        momentum = self.target.update([self.backbone, self.neck], step)
         MessageHub.get_current_instance().update_scalar(
             'train/momentum', momentum)
         return momentum
 
     def update_target(self) -> None:
-        """The EMA step of ``target_update``; call it in ``loss()`` before
-        the target forward. Nothing happens outside training mode."""
+        """Count one training iteration and run the EMA step of
+        ``target_update``; call it in ``loss()`` before the target forward.
+        Nothing happens outside training mode."""
         if not self.training:
             return
+        step = int(self.target.steps)
+        self.target.steps += 1
         if self.target_update == 'before_forward':
-            self.momentum_update()
+            if not self._gradients_accumulated():
+                self.momentum_update(step)
         else:
-            call_after_optimizer_steps(self,
-                                       lambda model: model.momentum_update())
+            # The iteration whose optimizer step just ran: the last counted.
+            call_after_optimizer_steps(
+                self, lambda model: model.momentum_update(
+                    int(model.target.steps) - 1))
+
+    def _gradients_accumulated(self) -> bool:
+        """Whether an online parameter holds a gradient, i.e. this
+        iteration continues an optimizer step (gradient accumulation)."""
+        return any(param.grad is not None
+                   for module in (self.backbone, self.neck)
+                   for param in module.parameters())
 
     def split_views(self, inputs: List[Tensor],
                     names: Sequence[str]) -> List[Tensor]:

@@ -14,7 +14,9 @@ class MoCoV3PairLoss(nn.Module):
     ``q = normalize(pred)`` ``(B, C)``, ``k = normalize(target)`` gathered
     without gradient into ``(world_size * B, C)``; the positive of query
     ``i`` on rank ``r`` is key ``r * B + i``; the loss is the cross-entropy
-    of ``q k^T / temperature`` times ``2 * temperature``.
+    of ``q k^T / temperature`` times ``2 * temperature``. With gradient
+    accumulation the keys are those of the current micro-batch on every
+    process, not of the effective batch (docs/distributed.md).
 
     Args:
         temperature (float): Defaults to 1.0 (MULAN's MoCo v3).

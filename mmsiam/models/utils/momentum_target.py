@@ -1,6 +1,6 @@
 import copy
 import math
-from typing import Sequence
+from typing import Optional, Sequence
 
 import torch
 from mmengine.logging import MessageHub
@@ -24,15 +24,17 @@ class MomentumTarget(nn.Module):
 
     ``module`` is a ``ModuleList`` of deep copies (keys
     ``<attr>.module.<i>.*``) with frozen parameters; ``steps`` (saved in
-    checkpoints) counts updates from 0. Buffers
+    checkpoints) counts the training iterations its owner has run, from 0
+    (:meth:`MomentumTargetSelfSupervisor.update_target` advances it; with
+    gradient accumulation an EMA step comes every few iterations). Buffers
     (BatchNorm statistics) are the target's own. Parameters shared with the
     online modules (the same tensor object, e.g. a fixed position embedding
     assigned back) are not averaged.
 
     Each :meth:`update` sets, for every target parameter ``t`` with online
     twin ``o``: ``t <- (1 - m_k) * t + m_k * o`` with ``m_k`` from
-    :func:`cosine_momentum` at ``k = steps`` over ``K = max_iters`` of the
-    current MessageHub (set by the runner).
+    :func:`cosine_momentum` at the iteration ``k`` (default ``steps``) over
+    ``K = max_iters`` of the current MessageHub (set by the runner).
 
     Args:
         online (Sequence[nn.Module]): Modules to copy, in order.
@@ -85,20 +87,24 @@ class MomentumTarget(nn.Module):
         targets, sources = self._pairs(online)
         torch._foreach_copy_(targets, sources)
 
-    def current_momentum(self) -> float:
+    def current_momentum(self, step: Optional[int] = None) -> float:
+        """``m_k`` at iteration ``step`` (default: ``steps``)."""
         max_iters = MessageHub.get_current_instance().get_info('max_iters')
         if max_iters is None:
             raise RuntimeError(
                 'MomentumTarget needs the total number of iterations: run it '
                 'inside an mmengine Runner, or call MessageHub.get_current_'
                 "instance().update_info('max_iters', N) first")
-        return cosine_momentum(
-            int(self.steps), max_iters, self.momentum, self.end_momentum)
+        step = int(self.steps) if step is None else step
+        return cosine_momentum(step, max_iters, self.momentum,
+                               self.end_momentum)
 
     @torch.no_grad()
-    def update(self, online: Sequence[nn.Module]) -> float:
-        """One EMA step; returns the online weight ``m_k`` used."""
-        momentum = self.current_momentum()
+    def update(self, online: Sequence[nn.Module],
+               step: Optional[int] = None) -> float:
+        """One EMA step at iteration ``step`` (default: ``steps``); returns
+        the online weight ``m_k`` used. ``steps`` is left as it is."""
+        momentum = self.current_momentum(step)
         targets, sources = self._pairs(online)
         # t + m (o - t): one multi-tensor pass over the parameters.
         torch._foreach_lerp_(targets, sources, momentum)
@@ -107,6 +113,5 @@ class MomentumTarget(nn.Module):
                 for target, source in zip(target_module.buffers(),
                                           online_module.buffers()):
                     target.copy_(source)
-        self.steps += 1
         return momentum
 
