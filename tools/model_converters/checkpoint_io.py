@@ -75,3 +75,18 @@ def save_checkpoint(checkpoint: dict, path: str,
                               '--overwrite')
     with timed_step(f'saving {path}'), atomic_write(path) as f:
         torch.save(checkpoint, f)
+
+
+def load_strictly(net: torch.nn.Module, state_dict: Dict[str, torch.Tensor],
+                  name: str) -> torch.nn.Module:
+    """``net.load_state_dict(state_dict, strict=True)`` whose failure is a
+    KeyError that names the missing and unexpected keys (or the tensor of
+    another shape) and the model ``name``."""
+    try:
+        missing, unexpected = net.load_state_dict(state_dict, strict=False)
+    except RuntimeError as err:  # a tensor of another shape
+        raise KeyError(f'the export does not match {name}: {err}') from err
+    if missing or unexpected:
+        raise KeyError(f'the export does not match {name}: missing '
+                       f'{missing[:8]}, unexpected {unexpected[:8]}')
+    return net

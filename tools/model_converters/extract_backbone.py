@@ -40,18 +40,27 @@ BRANCH_PREFIX = {'online': 'backbone.', 'target': 'target.module.0.'}
 PAPER_BRANCH = {'SiameseIM': 'online', 'ConMIM': 'target'}
 
 
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Export backbone.* weights of an mmsiam checkpoint')
-    parser.add_argument('checkpoint', help='mmsiam pretraining checkpoint')
-    parser.add_argument('out', help='backbone checkpoint to write')
+def branch_export_parser(description: str, out_help: str
+                         ) -> argparse.ArgumentParser:
+    """The arguments of the tools that export one branch of a checkpoint:
+    ``checkpoint``, ``out``, ``--branch``, ``--overwrite``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument('checkpoint', help='mmsiam pretraining checkpoint '
+                        'or backbone file')
+    parser.add_argument('out', help=out_help)
     parser.add_argument(
         '--branch', choices=sorted(BRANCH_PREFIX),
         help="'online' or 'target' (default: the branch the method's paper "
         'evaluates)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace OUT if it exists')
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv=None):
+    return branch_export_parser(
+        'Export backbone.* weights of an mmsiam checkpoint',
+        'backbone checkpoint to write').parse_args(argv)
 
 
 def method_of(checkpoint) -> str:

@@ -27,14 +27,13 @@ Example::
     python tools/model_converters/mmsiam_to_timm.py \\
         work_dirs/siameseim/epoch_1600.pth siameseim_vit-base_timm.pth
 """
-import argparse
 import math
 import sys
 
 from mmengine.config import DictAction
 
-from checkpoint_io import save_checkpoint
-from extract_backbone import BRANCH_PREFIX, load_backbone
+from checkpoint_io import load_strictly, save_checkpoint
+from extract_backbone import branch_export_parser, load_backbone
 from key_mapping import TIMM_BLOCK_PARTS, block_depth, map_keys
 
 from mmsiam.runtime import setup_runtime
@@ -57,23 +56,15 @@ TIMM_SIZES = {(192, 12): 'tiny', (384, 12): 'small', (768, 12): 'base',
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Export an mmsiam ViT encoder as a timm state dict')
-    parser.add_argument('checkpoint', help='mmsiam pretraining checkpoint '
-                        'or backbone file')
-    parser.add_argument('out', help='timm state dict to write')
-    parser.add_argument(
-        '--branch', choices=sorted(BRANCH_PREFIX),
-        help="'online' or 'target' (default: the branch the method's paper "
-        'evaluates)')
+    parser = branch_export_parser(
+        'Export an mmsiam ViT encoder as a timm state dict',
+        'timm state dict to write')
     parser.add_argument('--model', help='timm model name (default: found '
                         'from the weights, e.g. vit_base_patch16_224)')
     parser.add_argument(
         '--timm-kwargs', nargs='+', action=DictAction, default={},
         metavar='KEY=VALUE', help='more timm.create_model arguments, for '
         'encoders of another size (e.g. depth=4 num_heads=2)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace OUT if it exists')
     return parser.parse_args(argv)
 
 
@@ -136,18 +127,10 @@ def _timm_has(name: str) -> bool:
 
 def check_strict_load(state_dict: dict, model: str, kwargs: dict):
     """Load ``state_dict`` into the timm model with ``strict=True``; a
-    mismatch is a KeyError naming the missing and unexpected keys."""
+    mismatch is a KeyError naming the keys."""
     import timm
     net = timm.create_model(model, pretrained=False, num_classes=0, **kwargs)
-    missing, unexpected = net.load_state_dict(state_dict, strict=False)
-    shapes = [k for k, v in net.state_dict().items()
-              if k in state_dict and state_dict[k].shape != v.shape]
-    if missing or unexpected or shapes:
-        raise KeyError(
-            f'the export does not match timm {model}({kwargs}): missing '
-            f'{missing[:8]}, unexpected {unexpected[:8]}, other shapes '
-            f'{shapes[:8]}')
-    return net
+    return load_strictly(net, state_dict, f'timm {model}({kwargs})')
 
 
 def main(argv=None):

@@ -20,11 +20,10 @@ Example::
     python tools/model_converters/mmsiam_to_torchvision.py \\
         work_dirs/mulan-byol_resnet50/epoch_200.pth mulan_r50_torchvision.pth
 """
-import argparse
 import sys
 
-from checkpoint_io import save_checkpoint
-from extract_backbone import BRANCH_PREFIX, load_backbone
+from checkpoint_io import load_strictly, save_checkpoint
+from extract_backbone import branch_export_parser, load_backbone
 from key_mapping import block_depth
 
 from mmsiam.runtime import setup_runtime
@@ -38,19 +37,9 @@ TORCHVISION_DEPTHS = {
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Export an mmsiam ResNet encoder as a torchvision '
-        'state dict')
-    parser.add_argument('checkpoint', help='mmsiam pretraining checkpoint '
-                        'or backbone file')
-    parser.add_argument('out', help='torchvision state dict to write')
-    parser.add_argument(
-        '--branch', choices=sorted(BRANCH_PREFIX),
-        help="'online' or 'target' (default: the branch the method's paper "
-        'evaluates)')
-    parser.add_argument('--overwrite', action='store_true',
-                        help='replace OUT if it exists')
-    return parser.parse_args(argv)
+    return branch_export_parser(
+        'Export an mmsiam ResNet encoder as a torchvision state dict',
+        'torchvision state dict to write').parse_args(argv)
 
 
 def torchvision_depth(state_dict: dict) -> int:
@@ -83,11 +72,7 @@ def check_strict_load(state_dict: dict, depth: int):
     import torchvision
     net = getattr(torchvision.models, f'resnet{depth}')()
     net.fc = torch.nn.Identity()
-    missing, unexpected = net.load_state_dict(state_dict, strict=False)
-    if missing or unexpected:
-        raise KeyError(f'the export does not match torchvision resnet{depth}:'
-                       f' missing {missing[:8]}, unexpected {unexpected[:8]}')
-    return net
+    return load_strictly(net, state_dict, f'torchvision resnet{depth}')
 
 
 def main(argv=None):
