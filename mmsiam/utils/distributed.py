@@ -18,8 +18,15 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
 
     * the backend becomes ``gloo`` (``env_cfg.dist_cfg.backend``);
     * DDP gets ``device_ids=None``, as CPU modules require;
-    * ``sync_bn`` is dropped (torch's SyncBatchNorm needs GPUs): BatchNorm
-      statistics stay per process, with a warning;
+    * synchronised BatchNorm keeps its GPU semantics: the model wrapper
+      becomes ``mmsiam.AnyDeviceDistributedDataParallel``, which turns
+      torch's GPU-only ``SyncBatchNorm`` layers (``SyncBN`` norm configs
+      and module defaults) into
+      :class:`~mmsiam.models.layers.AnyDeviceSyncBatchNorm`, synchronised
+      over gloo, and takes over the ``sync_bn`` runner key (every
+      BatchNorm), which mmengine would turn into torch's; one log line
+      counts the layers. A config with a wrapper type of its own keeps it
+      (``sync_bn`` is then dropped with a warning);
     * for the ``pytorch`` launcher the process group is initialised here,
       because mmengine's initialiser calls ``torch.cuda.set_device``.
 
@@ -37,15 +44,20 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
     env_cfg = cfg.setdefault('env_cfg', {})
     env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
     wrapper = cfg.get('model_wrapper_cfg') or dict(
-        type='MMDistributedDataParallel',
         broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
     wrapper['device_ids'] = None
-    cfg.model_wrapper_cfg = wrapper
-    if cfg.get('sync_bn'):
-        warnings.warn(f'sync_bn={cfg.sync_bn!r} needs CUDA; BatchNorm '
-                      'statistics stay per process in this CPU run')
+    if wrapper.get('type', 'MMDistributedDataParallel') == (
+            'MMDistributedDataParallel'):
+        wrapper['type'] = 'mmsiam.AnyDeviceDistributedDataParallel'
+        wrapper['sync_bn'] = bool(cfg.get('sync_bn'))
+    elif cfg.get('sync_bn'):
+        warnings.warn(f'sync_bn={cfg.sync_bn!r} needs CUDA and the config '
+                      f'wraps the model in {wrapper["type"]}; BatchNorm '
+                      'statistics stay per process')
+    if 'sync_bn' in cfg:  # mmengine would convert to torch's (GPU only)
         cfg.sync_bn = None
+    cfg.model_wrapper_cfg = wrapper
     if not dist.is_initialized():
         timeout = env_cfg['dist_cfg'].get('timeout')
         kwargs = {}

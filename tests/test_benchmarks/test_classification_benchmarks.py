@@ -20,6 +20,8 @@ FINETUNE = osp.join(CLASSIFICATION,
 CONMIM_FINETUNE = osp.join(CLASSIFICATION,
                            'conmim_vit-base-p16_8xb128-coslr-100e_in1k.py')
 TRAIN = osp.join(REPO, 'tools', 'train.py')
+DIST_TRAIN = osp.join(REPO, 'tools', 'benchmarks', 'classification',
+                      'dist_train.sh')
 
 
 @pytest.fixture(scope='module')
@@ -81,6 +83,22 @@ def test_linear_probe_trains_and_evaluates(tmp_path, tiny_imagenet,
     frozen = re.search(r'left out of the optimizer; by module: (.*)', out)
     assert frozen and re.fullmatch(r'backbone \(\d+\)', frozen[1])
     assert 'is skipped since its requires_grad=False' not in out
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_train_through_dist_train(tmp_path, tiny_imagenet,
+                                                   backbone_checkpoint):
+    """tools/benchmarks/classification/dist_train.sh with 2 CPU processes
+    (gloo): the linear probe."""
+    cfg = shrink_for_cpu(Config.fromfile(CONFIG), tiny_imagenet,
+                         backbone_checkpoint)
+    path = tmp_path / 'linear_tiny.py'
+    cfg.dump(str(path))
+    out = run_tool([DIST_TRAIN, path, backbone_checkpoint, 2, '--work-dir',
+                    tmp_path / 'wd'], timeout=900).stdout
+    assert 'Distributed training: True' in out
+    assert re.search(r'Epoch\(train\) +\[1\]\[\d+/\d+\].*loss: [0-9.]+', out)
+    assert re.search(r'accuracy/top1: [0-9.]+', out)
 
 
 def test_finetune_config_is_the_published_recipe():

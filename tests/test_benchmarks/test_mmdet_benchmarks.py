@@ -16,6 +16,7 @@ from helpers import REPO, run_tool
 
 BENCHMARKS = osp.join(REPO, 'configs', 'benchmarks', 'mmdet')
 TRAIN = osp.join(REPO, 'tools', 'train.py')
+DIST_TRAIN = osp.join(REPO, 'tools', 'benchmarks', 'mmdet', 'dist_train.sh')
 COCO_ANN = 'annotations/instances_val2017.json'
 LVIS_ANN = 'annotations/lvis_v1_val.json'
 CASES = {
@@ -80,6 +81,21 @@ def test_pretrained_model_trains_and_evaluates(name, tmp_path,
     assert re.search(r'\w+: loaded \d+ pretrained tensors', out)
     assert re.search(r'\(train\) +(\[\d+\])?\[2/2\].*loss: [0-9.]+', out)
     assert re.search(re.escape(metric) + r': -?[0-9.]+', out)
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_train_through_dist_train(tmp_path, tiny_benchmarks,
+                                                   backbone_checkpoint):
+    """tools/benchmarks/mmdet/dist_train.sh with 2 CPU processes (gloo):
+    ViTDet Mask R-CNN on the tiny COCO set."""
+    name = 'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py'
+    config = _tiny_config(name, tmp_path, tiny_benchmarks,
+                          backbone_checkpoint)
+    out = run_tool([DIST_TRAIN, config, backbone_checkpoint, 2,
+                    '--work-dir', tmp_path / 'wd'], timeout=900).stdout
+    assert 'Distributed training: True' in out
+    assert re.search(r'\(train\) +(\[\d+\])?\[\d+/\d+\].*loss: [0-9.]+', out)
+    assert re.search(r'coco/segm_mAP: -?[0-9.]+', out)
 
 
 def test_config_is_the_published_vitdet_recipe():

@@ -15,6 +15,7 @@ CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'mmseg',
 BEIT_CONFIG = osp.join(REPO, 'configs', 'benchmarks', 'mmseg',
                        'upernet_beit-base-p16_8xb2-amp-160k_ade20k-512x512.py')
 TRAIN = osp.join(REPO, 'tools', 'train.py')
+DIST_TRAIN = osp.join(REPO, 'tools', 'benchmarks', 'mmseg', 'dist_train.sh')
 CROP = (64, 64)
 
 
@@ -70,6 +71,28 @@ def test_pretrained_upernet_trains_and_evaluates(tmp_path, tiny_benchmarks,
     out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd'],
                    timeout=900).stdout
     assert 'StrictPretrainedViT: loaded' in out
+    assert re.search(r'Iter\(train\) \[2/2\].*loss: [0-9.]+', out)
+    assert re.search(r'mIoU: [0-9.]+', out)
+
+
+@pytest.mark.slow
+def test_two_cpu_processes_train_through_dist_train_with_sync_bn(
+        tmp_path, tiny_benchmarks, backbone_checkpoint):
+    """The README's launcher on a machine without CUDA: the inherited
+    mmseg config puts torch's GPU-only SyncBatchNorm in the heads and, by
+    the module's default, in the neck (``neck.upsample_4x.1``); the CPU
+    run synchronises them over gloo as AnyDeviceSyncBatchNorm."""
+    cfg = shrink_for_cpu(
+        Config.fromfile(CONFIG),
+        tiny_benchmarks / 'ade' / 'ADEChallengeData2016',
+        backbone_checkpoint)
+    path = tmp_path / 'ade_upernet_tiny.py'
+    cfg.dump(str(path))
+    out = run_tool([DIST_TRAIN, path, backbone_checkpoint, 2, '--work-dir',
+                    tmp_path / 'wd'], timeout=900).stdout
+    assert re.search(r'\d+ SyncBatchNorm layers synchronise over the process '
+                     'group as AnyDeviceSyncBatchNorm', out)
+    assert 'Distributed training: True' in out
     assert re.search(r'Iter\(train\) \[2/2\].*loss: [0-9.]+', out)
     assert re.search(r'mIoU: [0-9.]+', out)
 

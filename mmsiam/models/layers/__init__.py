@@ -1,6 +1,7 @@
 """Layers: the building blocks the models are made of (registered norm
 layers, transformer blocks, the attention kernel choice, windowed
 attention)."""
+from .any_device_sync_batch_norm import AnyDeviceSyncBatchNorm
 from .attention_kernel import (explicit_attention,
                                scaled_dot_product_attention,
                                use_attention_kernel)
@@ -12,6 +13,7 @@ from .window_attention import (RelPosAttention, window_partition,
                                window_unpartition)
 
 __all__ = [
+    'AnyDeviceSyncBatchNorm',
     'explicit_attention', 'scaled_dot_product_attention',
     'use_attention_kernel',
     'BEiTSDPAttention', 'use_sdpa_attention',
