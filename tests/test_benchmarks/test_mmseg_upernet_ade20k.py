@@ -59,15 +59,20 @@ def test_config_is_the_published_recipe():
     assert cfg.model.test_cfg.stride == (341, 341)
 
 
+def tiny_upernet(tmp_path, tiny_benchmarks, checkpoint):
+    """The UperNet config shrunk for CPU on the tiny ADE20k set, dumped."""
+    cfg = shrink_for_cpu(
+        Config.fromfile(CONFIG),
+        tiny_benchmarks / 'ade' / 'ADEChallengeData2016', checkpoint)
+    path = tmp_path / 'ade_upernet_tiny.py'
+    cfg.dump(str(path))
+    return path
+
+
 @pytest.mark.slow
 def test_pretrained_upernet_trains_and_evaluates(tmp_path, tiny_benchmarks,
                                                  backbone_checkpoint):
-    cfg = shrink_for_cpu(
-        Config.fromfile(CONFIG),
-        tiny_benchmarks / 'ade' / 'ADEChallengeData2016',
-        backbone_checkpoint)
-    path = tmp_path / 'ade_upernet_tiny.py'
-    cfg.dump(str(path))
+    path = tiny_upernet(tmp_path, tiny_benchmarks, backbone_checkpoint)
     out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd'],
                    timeout=900).stdout
     assert 'StrictPretrainedViT: loaded' in out
@@ -82,12 +87,7 @@ def test_two_cpu_processes_train_through_dist_train_with_sync_bn(
     mmseg config puts torch's GPU-only SyncBatchNorm in the heads and, by
     the module's default, in the neck (``neck.upsample_4x.1``); the CPU
     run synchronises them over gloo as AnyDeviceSyncBatchNorm."""
-    cfg = shrink_for_cpu(
-        Config.fromfile(CONFIG),
-        tiny_benchmarks / 'ade' / 'ADEChallengeData2016',
-        backbone_checkpoint)
-    path = tmp_path / 'ade_upernet_tiny.py'
-    cfg.dump(str(path))
+    path = tiny_upernet(tmp_path, tiny_benchmarks, backbone_checkpoint)
     out = run_tool([DIST_TRAIN, path, backbone_checkpoint, 2, '--work-dir',
                     tmp_path / 'wd'], timeout=900).stdout
     assert re.search(r'\d+ SyncBatchNorm layers synchronise over the process '
