@@ -9,10 +9,11 @@ peak memory of the training (model, optimizer state, activations) and the
 achieved GFLOP/s (FLOPs of one step counted with
 ``torch.utils.flop_counter``) as a share of this machine's matmul peak,
 which the tool measures (square matmuls in the step's dtype); on CUDA also
-the MFU against the device's data-sheet peak. On CPU, malloc keeps freed memory
-between steps as in ``tools/train.py`` (``mmsiam.utils.keep_freed_memory``).
-``--compile`` compiles the model's parts (backbone, neck, head, EMA target) as ``tools/train.py
---compile`` does (the compile time is reported apart). With ``--profile
+the MFU against the device's data-sheet peak. On CPU, malloc keeps freed
+memory between steps as in ``tools/train.py``
+(``mmsiam.utils.keep_freed_memory``). ``--compile`` compiles the model's
+parts (backbone, neck, head, EMA target) as ``tools/train.py --compile``
+does (the compile time is reported apart). With ``--profile
 N`` it also profiles N more steps with ``torch.profiler`` and prints the
 ops with the most self time as a Markdown table (``docs/performance.md``
 keeps them).

@@ -29,6 +29,7 @@ Example::
 """
 import math
 import sys
+from typing import Optional
 
 from mmengine.config import DictAction
 
@@ -82,14 +83,16 @@ def to_timm_keys(weights: dict) -> dict:
     return renamed
 
 
-def timm_model_of(state_dict: dict):
-    """The timm model name and the kwargs it needs for ``state_dict``.
+def timm_model_of(state_dict: dict, model: Optional[str] = None):
+    """The timm model for ``state_dict`` (``model`` if given) and the
+    kwargs it needs.
 
     Returns:
-        tuple[str | None, dict]: e.g. ``('vit_base_patch16_224',
-        {'final_norm': False})``; the name is None when no timm model has
-        the encoder's width and depth.
+        tuple[str, dict]: e.g. ``('vit_base_patch16_224',
+        {'final_norm': False})``. Without ``model``, an encoder whose width
+        and depth no timm model has is a ValueError that names them.
     """
+    import timm
     beit = any(k.endswith(('q_bias', 'relative_position_bias_table'))
                for k in state_dict)
     width = state_dict['cls_token'].shape[-1]
@@ -112,17 +115,14 @@ def timm_model_of(state_dict: dict):
             kwargs['init_values'] = None
     elif not has_norm:
         kwargs['final_norm'] = False
-    size = TIMM_SIZES.get((width, depth))
-    family = 'beit' if beit else 'vit'
-    name = f'{family}_{size}_patch16_224' if size else None
-    if name is None or not _timm_has(name):
-        return None, kwargs
-    return name, kwargs
-
-
-def _timm_has(name: str) -> bool:
-    import timm
-    return timm.is_model(name)
+    if model is None:
+        size = TIMM_SIZES.get((width, depth))
+        model = f'{"beit" if beit else "vit"}_{size}_patch16_224'
+        if size is None or not timm.is_model(model):
+            raise ValueError(
+                f'no timm model has width {width} and depth {depth}; name '
+                'one with --model and give its sizes with --timm-kwargs')
+    return model, kwargs
 
 
 def check_strict_load(state_dict: dict, model: str, kwargs: dict):
@@ -139,13 +139,7 @@ def main(argv=None):
     weights, method, branch = load_backbone(args.checkpoint, args.branch)
     try:
         state_dict = to_timm_keys(weights)
-        model, kwargs = timm_model_of(state_dict)
-        model = args.model or model
-        if model is None:
-            raise ValueError(
-                f'no timm model has width {state_dict["cls_token"].shape[-1]}'
-                f' and depth {block_depth(state_dict, "blocks")}; name one '
-                'with --model and give its sizes with --timm-kwargs')
+        model, kwargs = timm_model_of(state_dict, args.model)
         kwargs.update(args.timm_kwargs)
         check_strict_load(state_dict, model, kwargs)
     except (KeyError, ValueError) as err:

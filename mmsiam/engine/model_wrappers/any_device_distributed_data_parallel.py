@@ -34,8 +34,9 @@ class AnyDeviceDistributedDataParallel(MMDistributedDataParallel):
     def __init__(self, module: nn.Module, sync_bn: bool = False, **kwargs):
         kind = (nn.modules.batchnorm._BatchNorm
                 if sync_bn else nn.SyncBatchNorm)
-        converted = sum(isinstance(m, kind) for m in module.modules())
         module = AnyDeviceSyncBatchNorm.convert_batch_norms(module, kind)
+        converted = sum(
+            isinstance(m, AnyDeviceSyncBatchNorm) for m in module.modules())
         if converted:
             print_log(
                 f'{converted} {"BatchNorm" if sync_bn else "SyncBatchNorm"} '
