@@ -1,7 +1,7 @@
 """mmsiam's registry nodes.
 
 Each node is a child of the matching mmpretrain node (itself a child of
-mmengine's root), so under ``default_scope='mmsiam'`` a config can name
+mmengine's root; ``STRATEGIES``, which mmpretrain lacks, of mmengine's), so under ``default_scope='mmsiam'`` a config can name
 mmsiam, mmpretrain and mmengine types unprefixed, and configs of other
 scopes (mmdet, mmseg) can reach mmsiam types as ``type='mmsiam.Name'`` after
 ``custom_imports=dict(imports=['mmsiam'], allow_failed_imports=False)``.
@@ -18,14 +18,15 @@ among its root's children under the scope ``mmsiam``: unscoped keys still
 fall back through mmpretrain, and scoped keys find mmsiam from any scope
 (importing ``mmsiam.models`` etc. lazily, as for any node).
 """
+from mmengine import registry as engine_registry
 from mmengine.registry import Registry
 from mmpretrain import registry as parents
 
 __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
-    'PARAM_SCHEDULERS', 'DATASETS', 'DATA_SAMPLERS', 'TRANSFORMS', 'MODELS',
-    'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'TASK_UTILS', 'METRICS',
+    'PARAM_SCHEDULERS', 'STRATEGIES', 'DATASETS', 'DATA_SAMPLERS',
+    'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'TASK_UTILS', 'METRICS',
     'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS'
 ]
 
@@ -56,6 +57,8 @@ OPTIMIZERS = _child(parents.OPTIMIZERS, ENGINE)
 OPTIM_WRAPPERS = _child(parents.OPTIM_WRAPPERS, ENGINE)
 OPTIM_WRAPPER_CONSTRUCTORS = _child(parents.OPTIM_WRAPPER_CONSTRUCTORS, ENGINE)
 PARAM_SCHEDULERS = _child(parents.PARAM_SCHEDULERS, ENGINE)
+# mmpretrain has no strategies node: mmsiam's hangs below mmengine's root.
+STRATEGIES = _child(engine_registry.STRATEGIES, ENGINE)
 DATASETS = _child(parents.DATASETS, DATA)
 DATA_SAMPLERS = _child(parents.DATA_SAMPLERS, DATA)
 TRANSFORMS = _child(parents.TRANSFORMS, DATA)

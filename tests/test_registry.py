@@ -9,11 +9,22 @@ from mmsiam.utils import register_all_modules
 
 
 def test_nodes_are_mmsiam_children_of_mmpretrain():
+    from mmengine import registry as mmengine_registry
     from mmpretrain import registry as mmpretrain_registry
     for name in registry.__all__:
         node = getattr(registry, name)
         assert node.scope == 'mmsiam', name
-        assert node.parent is getattr(mmpretrain_registry, name), name
+        # mmpretrain has no strategies node: mmsiam's is mmengine's child.
+        parents = (mmengine_registry if name == 'STRATEGIES' else
+                   mmpretrain_registry)
+        assert node.parent is getattr(parents, name), name
+
+
+def test_scoped_strategy_builds_from_any_scope():
+    from mmengine.registry import STRATEGIES
+    from mmsiam.engine import MomentumTargetFSDPStrategy
+    assert STRATEGIES.get('mmsiam.MomentumTargetFSDPStrategy') is (
+        MomentumTargetFSDPStrategy)
 
 
 def test_default_scope_mmsiam_builds_mmpretrain_and_mmengine_types():

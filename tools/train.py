@@ -61,6 +61,15 @@ def parse_args(argv=None):
         'keys use dots, e.g. train_dataloader.batch_size=8; lists are given '
         'as key="[a,b]" or key=a,b')
     parser.add_argument(
+        '--strategy',
+        choices=['ddp', 'fsdp'],
+        default='ddp',
+        help='how the processes of a distributed run share the model: '
+        'ddp (each holds all of it) or fsdp (FullyShardedDataParallel '
+        'through mmengine\'s FlexibleRunner: parameters, gradients and '
+        'optimizer state sharded; the config\'s `strategy` or '
+        'mmsiam.MomentumTargetFSDPStrategy). Default: ddp')
+    parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
@@ -118,7 +127,32 @@ def merge_args(cfg, args):
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
         drop_validate_at_start(cfg)
     cfg.launcher = args.launcher
+    if args.strategy == 'fsdp':
+        use_fsdp(cfg, args)
     return cfg
+
+
+def use_fsdp(cfg, args):
+    """Train with mmengine's ``FlexibleRunner`` and an FSDP strategy: the
+    config's ``strategy`` or ``mmsiam.MomentumTargetFSDPStrategy``."""
+    if args.launcher == 'none':
+        raise ValueError(
+            '--strategy fsdp shards the model over the processes of a '
+            'distributed run: launch it with tools/dist_train.sh CONFIG N '
+            '--strategy fsdp (or tools/slurm_train.sh)')
+    if cfg.get('compile'):
+        raise ValueError(
+            f'--strategy fsdp: {args.config} sets `compile`, which mmsiam '
+            'does not support with FSDP; remove it')
+    cfg.runner_type = 'FlexibleRunner'
+    cfg.strategy = cfg.get('strategy') or dict(
+        type='mmsiam.MomentumTargetFSDPStrategy')
+    # The runner keys of DDP: the strategy takes sync_bn; the DDP wrapper's
+    # options have FSDP counterparts in `strategy.model_wrapper`.
+    sync_bn = cfg.pop('sync_bn', None)
+    if sync_bn:
+        cfg.strategy.setdefault('sync_bn', sync_bn)
+    cfg.pop('model_wrapper_cfg', None)
 
 
 def drop_validate_at_start(cfg):
@@ -192,13 +226,13 @@ def main(argv=None):
         runner = RUNNERS.build(cfg)
     else:
         runner = Runner.from_cfg(cfg)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
     if keeps_freed_memory:
         runner.logger.info('CPU run: malloc keeps freed memory between '
                            'steps (mmsiam.utils.keep_freed_memory)')
-    compiled = compile_model(model, compile_options)
-    if compiled:
+    if compile_options:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        compiled = compile_model(model, compile_options)
         runner.logger.info(f'torch.compile: {", ".join(compiled)} (the first '
                            'iterations compile and are slower)')
     runner.train()

@@ -7,3 +7,4 @@ from .hooks import *  # noqa: F401,F403
 from .model_wrappers import *  # noqa: F401,F403
 from .optimizers import *  # noqa: F401,F403
 from .runner import *  # noqa: F401,F403
+from .strategies import *  # noqa: F401,F403

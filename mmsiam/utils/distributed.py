@@ -27,6 +27,9 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
       BatchNorm), which mmengine would turn into torch's; one log line
       counts the layers. A config with a wrapper type of its own keeps it
       (``sync_bn`` is then dropped with a warning);
+    * FSDP runs (``runner_type='FlexibleRunner'``) keep their strategy,
+      which handles the CPU itself
+      (:class:`~mmsiam.engine.MomentumTargetFSDPStrategy`);
     * for the ``pytorch`` launcher the process group is initialised here,
       because mmengine's initialiser calls ``torch.cuda.set_device``.
 
@@ -43,6 +46,23 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
             'CPU processes over gloo.')
     env_cfg = cfg.setdefault('env_cfg', {})
     env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if cfg.get('runner_type') != 'FlexibleRunner':
+        use_any_device_ddp(cfg)
+    if not dist.is_initialized():
+        timeout = env_cfg['dist_cfg'].get('timeout')
+        kwargs = {}
+        if timeout is not None:
+            kwargs['timeout'] = datetime.timedelta(seconds=timeout)
+        dist.init_process_group(
+            backend='gloo',
+            rank=int(os.environ['RANK']),
+            world_size=int(os.environ['WORLD_SIZE']),
+            **kwargs)
+
+
+def use_any_device_ddp(cfg: Config) -> None:
+    """The DDP wrapper of CPU processes (see :func:`prepare_distributed_env`);
+    ``cfg`` is modified in place."""
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         broadcast_buffers=False,
         find_unused_parameters=cfg.get('find_unused_parameters', False))
@@ -58,16 +78,6 @@ def prepare_distributed_env(cfg: Config, launcher: str) -> None:
     if 'sync_bn' in cfg:  # mmengine would convert to torch's (GPU only)
         cfg.sync_bn = None
     cfg.model_wrapper_cfg = wrapper
-    if not dist.is_initialized():
-        timeout = env_cfg['dist_cfg'].get('timeout')
-        kwargs = {}
-        if timeout is not None:
-            kwargs['timeout'] = datetime.timedelta(seconds=timeout)
-        dist.init_process_group(
-            backend='gloo',
-            rank=int(os.environ['RANK']),
-            world_size=int(os.environ['WORLD_SIZE']),
-            **kwargs)
 
 
 def exit_distributed() -> None:

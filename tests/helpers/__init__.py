@@ -4,8 +4,8 @@ tools, and run-equality checks. Import as ``from helpers import ...``
 ``conftest.py``."""
 from .models import (MULAN_VIEW_TYPES, build_model, mulan_samples,
                      num_parameters)
-from .paths import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO,
-                    TINY_DEMO_OPTIONS, demo_config)
+from .paths import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, DEMO_PRETRAIN_CONFIG,
+                    MULAN_DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, demo_config)
 from .tools import (export_backbone, kill_during, kill_tree, load_tool,
                     process_tree, run_tool, tool_env, train_tiny)
 from .training import (assert_equal_nested, assert_same_training,
@@ -13,7 +13,8 @@ from .training import (assert_equal_nested, assert_same_training,
 
 __all__ = [
     'MULAN_VIEW_TYPES', 'build_model', 'mulan_samples', 'num_parameters',
-    'CONMIM_DEMO_CONFIG', 'DEMO_CONFIG', 'MULAN_DEMO_CONFIG', 'REPO',
+    'CONMIM_DEMO_CONFIG', 'DEMO_CONFIG', 'DEMO_PRETRAIN_CONFIG',
+    'MULAN_DEMO_CONFIG', 'REPO',
     'TINY_DEMO_OPTIONS', 'demo_config', 'export_backbone', 'kill_during',
     'kill_tree', 'load_tool', 'process_tree', 'run_tool', 'tool_env',
     'train_tiny', 'assert_equal_nested', 'assert_same_training',

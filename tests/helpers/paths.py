@@ -11,6 +11,8 @@ DEMO_CONFIG = osp.join(
 CONMIM_DEMO_CONFIG = osp.join(
     REPO, 'configs', 'conmim',
     'conmim_vit-tiny-p8_1xb64-coslr-4e_mnist5k_demo.py')
+# `make demo`'s config (MULAN-MoCo v3 on the built-in data).
+DEMO_PRETRAIN_CONFIG = osp.join(REPO, 'configs', 'demo', 'demo_pretrain.py')
 # The MULAN-BYOL _demo config (the MoCo v3 demo inherits it).
 MULAN_DEMO_CONFIG = osp.join(
     REPO, 'configs', 'mulan',

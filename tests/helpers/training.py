@@ -58,15 +58,16 @@ def assert_equal_nested(a, b, where='checkpoint'):
 
 
 def resume_after_kill(config, expected_dir, tmp_path, options,
-                      launcher=()):
+                      launcher=(), args=()):
     """Train ``config`` with ``options`` into a new work dir, SIGKILL it
     during the second iteration of epoch 2 (after ``epoch_1.pth``), resume
     it with ``--resume`` and check it ends exactly as the uninterrupted run
     in ``expected_dir`` did. ``launcher``: e.g. ``[dist_train.sh]`` with the
-    process count after the config."""
+    process count after the config; ``args``: more train.py arguments (e.g.
+    ``['--strategy', 'fsdp']``)."""
     work_dir = tmp_path / 'killed'
     train = list(launcher) or [osp.join(REPO, 'tools', 'train.py')]
-    head = train + [config] + (['2'] if launcher else [])
+    head = train + [config] + (['2'] if launcher else []) + list(args)
     killed = kill_during(
         head + ['--work-dir', work_dir, '--cfg-options'] + options,
         'Epoch(train) [2][1/')

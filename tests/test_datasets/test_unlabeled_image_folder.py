@@ -9,11 +9,11 @@ from mmengine.logging import MMLogger
 from PIL import Image
 from skimage import data as skdata
 
-from helpers import REPO, TINY_DEMO_OPTIONS, resume_after_kill, run_tool
+from helpers import (DEMO_PRETRAIN_CONFIG, REPO, TINY_DEMO_OPTIONS,
+                     resume_after_kill, run_tool)
 from mmsiam.datasets import UnlabeledImageFolder
 from mmsiam.registry import DATASETS
 
-DEMO_PRETRAIN = osp.join(REPO, 'configs', 'demo', 'demo_pretrain.py')
 # (path under the root, scikit-image photo): every extension, in two cases,
 # at three depths.
 PHOTOS = [
@@ -64,7 +64,7 @@ def test_every_image_is_found_recursively_and_the_rest_counted(
 def test_a_config_pipeline_gets_the_loading_step_it_lacks(photo_folder):
     """The demo's pipeline (written for MNIST5k's decoded digits) on photos:
     the views of every photo, decoded by the LoadImageFromFile put first."""
-    cfg = Config.fromfile(DEMO_PRETRAIN)
+    cfg = Config.fromfile(DEMO_PRETRAIN_CONFIG)
     inner = cfg.train_dataloader.dataset.dataset
     assert inner.pipeline[0]['type'] != 'LoadImageFromFile'
     inner.update(type='UnlabeledImageFolder', data_root=str(photo_folder))
@@ -122,10 +122,11 @@ def test_demo_pretrains_on_a_photo_folder_and_resumes_exactly(tmp_path):
     root = write_photo_folder(tmp_path / 'photos', photos)
     options = folder_options(root)
     full = tmp_path / 'full'
-    proc = run_tool([osp.join(REPO, 'tools', 'train.py'), DEMO_PRETRAIN,
-                     '--work-dir', full, '--cfg-options'] + options,
-                    timeout=900)
+    proc = run_tool([
+        osp.join(REPO, 'tools', 'train.py'), DEMO_PRETRAIN_CONFIG,
+        '--work-dir', full, '--cfg-options'
+    ] + options, timeout=900)
     assert f'{len(photos)} images under {root}; skipped 3 files' in (
         proc.stdout)
     assert (full / 'epoch_2.pth').exists()
-    resume_after_kill(DEMO_PRETRAIN, full, tmp_path, options)
+    resume_after_kill(DEMO_PRETRAIN_CONFIG, full, tmp_path, options)

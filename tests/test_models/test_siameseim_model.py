@@ -80,7 +80,11 @@ def test_relative_equals_absolute_at_identity():
 def test_vit_base_sizes_match_the_paper():
     model = build_model(PAPER)
     online = [model.backbone, model.neck, model.head]
-    fixed = {id(model.backbone.pos_embed), id(model.head.decoder_pos_embed)}
+    fixed = {
+        id(p)
+        for p in (model.backbone.pos_embed, model.head.decoder_pos_embed,
+                  model.target.module[0].pos_embed)
+    }
     params = [p for m in online for p in m.parameters()]
     trainable = sum(p.numel() for p in params if p.requires_grad)
     total = sum(p.numel() for p in params if id(p) not in fixed)
@@ -93,7 +97,12 @@ def test_vit_base_sizes_match_the_paper():
     assert target == 100_412_928 - 768
     block = model.backbone.layers[0]
     assert sum(p.numel() for p in block.parameters()) == 7_087_872
-    assert model.target.module[0].pos_embed is model.backbone.pos_embed
+    # The target holds its own copy of the fixed position embedding (FSDP
+    # cannot share a parameter between two units).
+    target_pos_embed = model.target.module[0].pos_embed
+    assert target_pos_embed is not model.backbone.pos_embed
+    assert torch.equal(target_pos_embed, model.backbone.pos_embed)
+    assert not target_pos_embed.requires_grad
     assert not any(p.requires_grad for p in model.backbone.patch_embed
                    .parameters())
 

@@ -92,8 +92,8 @@ def test_every_official_key_lands(tmp_path):
     proc = run_tool([TOOL, src, dst])
     assert 'mm_mask_token' in proc.stdout
     converted = torch.load(dst, weights_only=True)['state_dict']
-    # All official keys but mm_mask_token, plus the shared target pos_embed
-    # and the EMA step counter.
+    # All official keys but mm_mask_token, plus the target's copy of the
+    # fixed pos_embed and the EMA step counter.
     assert len(converted) == len(state) - 1 + 2
     for official, mine in where.items():
         assert torch.equal(converted[mine], state[official]), official

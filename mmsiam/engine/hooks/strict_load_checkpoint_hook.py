@@ -2,7 +2,7 @@ from mmengine.hooks import Hook
 
 from mmsiam.registry import HOOKS
 
-from ..runner_model import runner_model
+from ..runner_model import model_state_layout, runner_model
 
 
 def state_dict_mismatch(model_state: dict, checkpoint_state: dict,
@@ -48,7 +48,7 @@ class StrictLoadCheckpointHook(Hook):
                            'mmengine training checkpoint); found '
                            f'{sorted(checkpoint)[:10]}')
         model = runner_model(runner)
-        problem = state_dict_mismatch(model.state_dict(), state)
+        problem = state_dict_mismatch(model_state_layout(runner), state)
         if problem:
             raise KeyError(
                 f'{source} does not fit {type(model).__name__} of this '

@@ -1,4 +1,3 @@
-from mmengine.logging import print_log
 from mmengine.model import MMDistributedDataParallel
 from torch import nn
 
@@ -32,14 +31,5 @@ class AnyDeviceDistributedDataParallel(MMDistributedDataParallel):
     """
 
     def __init__(self, module: nn.Module, sync_bn: bool = False, **kwargs):
-        kind = (nn.modules.batchnorm._BatchNorm
-                if sync_bn else nn.SyncBatchNorm)
-        module = AnyDeviceSyncBatchNorm.convert_batch_norms(module, kind)
-        converted = sum(
-            isinstance(m, AnyDeviceSyncBatchNorm) for m in module.modules())
-        if converted:
-            print_log(
-                f'{converted} {"BatchNorm" if sync_bn else "SyncBatchNorm"} '
-                'layers synchronise over the process group as '
-                'AnyDeviceSyncBatchNorm (gloo included)', logger='current')
+        module = AnyDeviceSyncBatchNorm.synchronise(module, sync_bn)
         super().__init__(module=module, **kwargs)

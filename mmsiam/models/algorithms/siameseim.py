@@ -35,8 +35,6 @@ class SiameseIM(MomentumTargetSelfSupervisor):
 
     def __init__(self, base_momentum: float = 0.005, **kwargs):
         super().__init__(base_momentum=base_momentum, **kwargs)
-        # The fixed position embedding is shared, not copied.
-        self.target.module[0].pos_embed = self.backbone.pos_embed
 
     def extract_feat(self, inputs: Tensor, **kwargs) -> Tuple[Tensor]:
         """Online encoder tokens ``((B, 1 + G*G, D),)`` of full images."""

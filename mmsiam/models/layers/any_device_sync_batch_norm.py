@@ -2,6 +2,7 @@ from typing import Optional
 
 import torch
 import torch.distributed as dist
+from mmengine.logging import print_log
 from torch import Tensor, nn
 from torch.distributed.nn.functional import all_reduce
 
@@ -24,10 +25,12 @@ class AnyDeviceSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
     BatchNorm. Keys are a BatchNorm's (``weight``, ``bias``,
     ``running_mean``, ``running_var``, ``num_batches_tracked``).
 
-    Without CUDA, the model wrapper of distributed runs,
-    ``mmsiam.AnyDeviceDistributedDataParallel``, swaps it in for torch's
-    ``SyncBatchNorm`` layers and, for the runner key ``sync_bn``, for every
-    BatchNorm (:func:`mmsiam.utils.prepare_distributed_env`).
+    Without CUDA, distributed runs swap it in (:meth:`synchronise`) for
+    torch's ``SyncBatchNorm`` layers and, for the runner key ``sync_bn``,
+    for every BatchNorm: the DDP wrapper
+    ``mmsiam.AnyDeviceDistributedDataParallel``
+    (:func:`mmsiam.utils.prepare_distributed_env`) and
+    ``mmsiam.MomentumTargetFSDPStrategy``.
 
     Args:
         num_features (int): Channels C.
@@ -96,6 +99,25 @@ class AnyDeviceSyncBatchNorm(nn.modules.batchnorm._BatchNorm):
         unbiased = var * total / (total - 1).clamp(min=1)
         self.running_mean.lerp_(mean.to(self.running_mean.dtype), momentum)
         self.running_var.lerp_(unbiased.to(self.running_var.dtype), momentum)
+
+    @classmethod
+    def synchronise(cls, module: nn.Module,
+                    every_batch_norm: bool = False) -> nn.Module:
+        """``module`` with torch's GPU-only ``SyncBatchNorm`` layers (with
+        ``every_batch_norm``: every BatchNorm, the runner key ``sync_bn``)
+        converted by :meth:`convert_batch_norms`; one log line counts
+        them. The CPU model wrappers of distributed runs call it."""
+        kind = (nn.modules.batchnorm._BatchNorm
+                if every_batch_norm else nn.SyncBatchNorm)
+        module = cls.convert_batch_norms(module, kind)
+        converted = sum(isinstance(m, cls) for m in module.modules())
+        if converted:
+            print_log(
+                f'{converted} '
+                f'{"BatchNorm" if every_batch_norm else "SyncBatchNorm"} '
+                'layers synchronise over the process group as '
+                'AnyDeviceSyncBatchNorm (gloo included)', logger='current')
+        return module
 
     @classmethod
     def convert_batch_norms(cls, module: nn.Module,

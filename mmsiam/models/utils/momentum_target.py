@@ -27,9 +27,9 @@ class MomentumTarget(nn.Module):
     checkpoints) counts the training iterations its owner has run, from 0
     (:meth:`MomentumTargetSelfSupervisor.update_target` advances it; with
     gradient accumulation an EMA step comes every few iterations). Buffers
-    (BatchNorm statistics) are the target's own. Parameters shared with the
-    online modules (the same tensor object, e.g. a fixed position embedding
-    assigned back) are not averaged.
+    (BatchNorm statistics) are the target's own. A frozen online parameter
+    (a fixed position embedding) is copied like the others and stays equal
+    to its copy: the EMA of equal values is that value.
 
     Each :meth:`update` sets, for every target parameter ``t`` with online
     twin ``o``: ``t <- (1 - m_k) * t + m_k * o`` with ``m_k`` from
@@ -75,10 +75,8 @@ class MomentumTarget(nn.Module):
         for target_module, online_module in zip(self.module, online):
             target_params = dict(target_module.named_parameters())
             for name, source in online_module.named_parameters():
-                target = target_params[name]
-                if target is not source:
-                    targets.append(target)
-                    sources.append(source)
+                targets.append(target_params[name])
+                sources.append(source)
         return targets, sources
 
     @torch.no_grad()
