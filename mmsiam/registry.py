@@ -1,7 +1,8 @@
 """mmsiam's registry nodes.
 
 Each node is a child of the matching mmpretrain node (itself a child of
-mmengine's root; ``STRATEGIES``, which mmpretrain lacks, of mmengine's), so under ``default_scope='mmsiam'`` a config can name
+mmengine's root; ``STRATEGIES``, which mmpretrain lacks, is a child of
+mmengine's), so under ``default_scope='mmsiam'`` a config can name
 mmsiam, mmpretrain and mmengine types unprefixed, and configs of other
 scopes (mmdet, mmseg) can reach mmsiam types as ``type='mmsiam.Name'`` after
 ``custom_imports=dict(imports=['mmsiam'], allow_failed_imports=False)``.
@@ -26,8 +27,8 @@ __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
     'PARAM_SCHEDULERS', 'STRATEGIES', 'DATASETS', 'DATA_SAMPLERS',
-    'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS', 'TASK_UTILS', 'METRICS',
-    'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS'
+    'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
+    'TASK_UTILS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS'
 ]
 
 

@@ -63,12 +63,13 @@ def parse_args(argv=None):
     parser.add_argument(
         '--strategy',
         choices=['ddp', 'fsdp'],
-        default='ddp',
-        help='how the processes of a distributed run share the model: '
-        'ddp (each holds all of it) or fsdp (FullyShardedDataParallel '
-        'through mmengine\'s FlexibleRunner: parameters, gradients and '
-        'optimizer state sharded; the config\'s `strategy` or '
-        'mmsiam.MomentumTargetFSDPStrategy). Default: ddp')
+        help='how the processes of a distributed run share the model: ddp '
+        '(each holds all of it) or fsdp (FullyShardedDataParallel through '
+        'mmengine\'s FlexibleRunner: parameters, gradients and optimizer '
+        'state sharded; the config\'s `strategy`, by default '
+        'mmsiam.MomentumTargetFSDPStrategy). Default: ddp, or fsdp for a '
+        'config with runner_type=\'FlexibleRunner\' (the *-fsdp-* '
+        'configs)')
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -127,8 +128,14 @@ def merge_args(cfg, args):
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
         drop_validate_at_start(cfg)
     cfg.launcher = args.launcher
-    if args.strategy == 'fsdp':
+    config_fsdp = cfg.get('runner_type') == 'FlexibleRunner'
+    strategy = args.strategy or ('fsdp' if config_fsdp else 'ddp')
+    if strategy == 'fsdp':
         use_fsdp(cfg, args)
+    elif config_fsdp:
+        # --strategy ddp on an FSDP config: mmengine's Runner.
+        cfg.pop('runner_type')
+        cfg.pop('strategy', None)
     return cfg
 
 
@@ -137,16 +144,20 @@ def use_fsdp(cfg, args):
     config's ``strategy`` or ``mmsiam.MomentumTargetFSDPStrategy``."""
     if args.launcher == 'none':
         raise ValueError(
-            '--strategy fsdp shards the model over the processes of a '
-            'distributed run: launch it with tools/dist_train.sh CONFIG N '
-            '--strategy fsdp (or tools/slurm_train.sh)')
+            'FSDP shards the model over the processes of a distributed '
+            'run: launch it with tools/dist_train.sh CONFIG N --strategy '
+            'fsdp (or tools/slurm_train.sh); a single process trains with '
+            '--strategy ddp')
     if cfg.get('compile'):
         raise ValueError(
             f'--strategy fsdp: {args.config} sets `compile`, which mmsiam '
             'does not support with FSDP; remove it')
     cfg.runner_type = 'FlexibleRunner'
-    cfg.strategy = cfg.get('strategy') or dict(
-        type='mmsiam.MomentumTargetFSDPStrategy')
+    # The config's strategy options (e.g. --cfg-options
+    # strategy.state_dict_cfg=local) over mmsiam's FSDP strategy.
+    strategy = dict(type='mmsiam.MomentumTargetFSDPStrategy')
+    strategy.update(cfg.get('strategy') or {})
+    cfg.strategy = strategy
     # The runner keys of DDP: the strategy takes sync_bn; the DDP wrapper's
     # options have FSDP counterparts in `strategy.model_wrapper`.
     sync_bn = cfg.pop('sync_bn', None)

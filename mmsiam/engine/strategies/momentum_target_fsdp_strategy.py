@@ -89,19 +89,19 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
       Process 0's initial weights and buffers are broadcast before
       sharding, as DDP does (FSDP's ``sync_module_states`` needs GPUs).
 
-    Checkpoints default to ``state_dict_cfg='full'``: one file on process 0
-    with the keys and layout of a DDP checkpoint, which ``--resume``,
-    ``extract_backbone.py`` and the downstream configs read as they are.
-    ``state_dict_cfg='local'`` writes a directory ``epoch_N.pth/rankK.pth``
-    of shards per process instead (resumed by the same number of
-    processes). See ``docs/distributed.md``.
+    Checkpoints are full-state (``state_dict_cfg='full'``): one file on
+    process 0 with the keys and layout of a DDP checkpoint, which
+    ``--resume``, ``extract_backbone.py`` and the downstream configs read
+    as they are. mmengine's sharded form (``'local'``: a directory of one
+    file per process) is refused with an error, since those tools read
+    whole files. See ``docs/distributed.md``.
 
     Args:
         model_wrapper (dict, optional): ``MMFullyShardedDataParallel``
             options; merged over ``use_orig_params=True`` and the wrap
             policy above.
-        state_dict_cfg (str | dict): ``'full'`` (default) or ``'local'``,
-            or an FSDP state-dict config as mmengine's.
+        state_dict_cfg (str | dict): ``'full'`` (default), or an FSDP
+            full-state-dict config as mmengine's.
         **kwargs: The other ``FSDPStrategy`` arguments.
     """
 
@@ -121,6 +121,12 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
                 'on the original parameters')
         super().__init__(
             model_wrapper=wrapper, state_dict_cfg=state_dict_cfg, **kwargs)
+        if not self._is_full_state_dict():
+            raise ValueError(
+                'MomentumTargetFSDPStrategy: state_dict_cfg='
+                f"{state_dict_cfg!r} writes one shard file per process; "
+                "mmsiam's --resume, checkpoint checks and exporters read "
+                "whole checkpoint files: use state_dict_cfg='full'")
         if not torch.cuda.is_available():
             # torch's full optimizer state dict gathers every state of a
             # parameter into one buffer and keeps views of it when
