@@ -77,8 +77,11 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
       naming the first mismatched parameter.
     * **The optimizer sees the model.** It is built on the unsharded model,
       so ``paramwise_cfg`` (decay of 1-D parameters, norms, biases, layer
-      decay) sees the real shapes and names, and is then given FSDP's
-      sharded parameters (mmengine's path for a built optimizer).
+      decay) sees the real shapes and names; FSDP keeps the parameter
+      objects (``use_orig_params``), whose data become the local shards
+      that the optimizer then steps. (mmengine rebuilds the optimizer on
+      the sharded parameters instead, with arguments that torch's AdamW no
+      longer accepts.)
     * **Gradient clipping by norm** clips the norm of the whole gradient
       (FSDP's ``clip_grad_norm_``), not of each process's shard.
     * **Synchronised BatchNorm** (``sync_bn``, ``SyncBN`` layers) as with
@@ -86,8 +89,9 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
       :class:`~mmsiam.models.layers.AnyDeviceSyncBatchNorm`.
     * **Any device.** Without CUDA the units live on the CPU
       (``device_id=torch.device('cpu')``); with CUDA on ``LOCAL_RANK``.
-      Process 0's initial weights and buffers are broadcast before
-      sharding, as DDP does (FSDP's ``sync_module_states`` needs GPUs).
+      Process 0's initial weights and buffers reach every process before
+      sharding, as with DDP: FSDP's ``sync_module_states`` on GPUs, a
+      broadcast over gloo on CPU processes (where FSDP refuses it).
 
     Checkpoints are full-state (``state_dict_cfg='full'``): one file on
     process 0 with the keys and layout of a DDP checkpoint, which
@@ -137,7 +141,10 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
                            self.optim_state_dict_config):
                 if hasattr(config, 'offload_to_cpu'):
                     config.offload_to_cpu = False
+        # The optimizer wrapper config given to prepare() and the wrapper
+        # _wrap_model builds from it on the unsharded model.
         self._optim_wrapper_cfg = None
+        self._built_optim_wrapper = None
 
     def prepare(self, model, *, optim_wrapper=None, **kwargs):
         # _wrap_model builds the optimizer on the unsharded model.
@@ -165,9 +172,12 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
             'auto_wrap_policy',
             partial(lambda_auto_wrap_policy,
                     lambda_fn=fsdp_units(model).__contains__))
-        if not torch.cuda.is_available():
+        if torch.cuda.is_available():
+            # FSDP broadcasts on the GPU (NCCL cannot send CPU tensors).
+            self.model_wrapper.setdefault('sync_module_states', True)
+        else:
             self.model_wrapper.setdefault('device_id', torch.device('cpu'))
-        broadcast_module_states(model)
+            broadcast_module_states(model)
         wrapped = super()._wrap_model(model)
         # FSDP sets up its root at the first forward of the outer unit; the
         # kNN monitor calls the encoder's unit before any training step,
@@ -179,8 +189,8 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
         return wrapped
 
     def optim_state_dict(self) -> dict:
-        """FSDP's state dict of the torch optimizer (full or sharded, as
-        ``state_dict_cfg``) with the wrapper's own entries (loss scaler,
+        """FSDP's full state dict of the torch optimizer (keyed by
+        parameter name) with the wrapper's own entries (loss scaler,
         settings of frozen parameters)."""
         state = FullyShardedDataParallel.optim_state_dict(
             self.model, self.optim_wrapper.optimizer)
@@ -199,8 +209,8 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
 
     def build_optim_wrapper(self, optim_wrapper, model=None
                             ) -> BaseOptimWrapper:
-        if isinstance(optim_wrapper, dict) and getattr(
-                self, '_built_optim_wrapper', None) is not None:
+        if isinstance(optim_wrapper,
+                      dict) and self._built_optim_wrapper is not None:
             optim_wrapper, self._built_optim_wrapper = (
                 self._built_optim_wrapper, None)
         else:
@@ -225,8 +235,8 @@ def fsdp_optim_wrapper_cfg(cfg: dict) -> dict:
     """``cfg`` with ``use_fsdp=True`` for AMP wrappers (FSDP's sharded
     gradient scaler for fp16)."""
     cfg = copy.deepcopy(cfg)
-    if cfg.get('type', 'OptimWrapper') in ('AmpOptimWrapper',
-                                           'AnyDeviceAmpOptimWrapper'):
+    wrapper_type = str(cfg.get('type', 'OptimWrapper')).split('.')[-1]
+    if wrapper_type in ('AmpOptimWrapper', 'AnyDeviceAmpOptimWrapper'):
         cfg.setdefault('use_fsdp', True)
     return cfg
 
