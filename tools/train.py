@@ -14,6 +14,7 @@ from mmsiam.checkpoint.safe_loading import (latest_checkpoint,
                                             read_last_checkpoint)
 from mmsiam.config_checks import check_config
 from mmsiam.engine.runner import knn_summary
+from mmsiam.engine.runner_model import runner_model
 from mmsiam.runtime import setup_runtime
 from mmsiam.utils import (default_work_dir, exit_distributed,
                           keep_freed_memory, prepare_distributed_env,
@@ -225,7 +226,6 @@ def main(argv=None):
     refuse_to_overwrite(cfg)
     prepare_distributed_env(cfg, args.launcher)
 
-    from mmengine.model import is_model_wrapper
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
@@ -241,9 +241,7 @@ def main(argv=None):
         runner.logger.info('CPU run: malloc keeps freed memory between '
                            'steps (mmsiam.utils.keep_freed_memory)')
     if compile_options:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        compiled = compile_model(model, compile_options)
+        compiled = compile_model(runner_model(runner), compile_options)
         runner.logger.info(f'torch.compile: {", ".join(compiled)} (the first '
                            'iterations compile and are slower)')
     runner.train()
