@@ -81,3 +81,15 @@ def test_strategy_options_from_the_command_line():
                                 activation_checkpointing=None,
                                 sync_bn='torch')
     assert 'runner_type' not in merged(DEMO_CONFIG)
+
+
+def test_a_twin_of_another_shape_is_named():
+    """What a wrap policy that shards online and target apart leads to:
+    MomentumTarget pairs its parameters by name and refuses the shapes."""
+    model = build_model(DEMO_CONFIG, init=False)
+    target_encoder = model.target.module[0]
+    target_encoder.cls_token.data = target_encoder.cls_token.data.flatten()
+    with pytest.raises(ValueError, match=r'the EMA target parameter '
+                       r'cls_token has shape \(64,\), its online twin '
+                       r'\(1, 1, 64\)'):
+        model.target.pairs(model.online_modules)

@@ -10,6 +10,7 @@ from torch import nn
 from torch.distributed.fsdp import FullyShardedDataParallel
 from torch.distributed.fsdp.wrap import lambda_auto_wrap_policy
 
+from mmsiam.models.algorithms import MomentumTargetSelfSupervisor
 from mmsiam.models.layers import AnyDeviceSyncBatchNorm
 from mmsiam.models.utils import MomentumTarget
 from mmsiam.registry import STRATEGIES
@@ -259,20 +260,16 @@ def clip_global_grad_norm(model: FullyShardedDataParallel, params,
 
 def check_target_shards(model: nn.Module) -> None:
     """Raise if an EMA target parameter and its online twin are sharded
-    differently (an ``auto_wrap_policy`` that cuts them into other units)."""
+    differently (an ``auto_wrap_policy`` that cuts them into other units);
+    pairs them now, at wrapping, rather than at the first EMA step."""
     inner = getattr(model, 'module', model)
-    target = getattr(inner, 'target', None)
-    if not isinstance(target, MomentumTarget):
+    if not isinstance(inner, MomentumTargetSelfSupervisor):
         return
-    online = [inner.backbone, inner.neck]
-    for copy, module in zip(target.module, online):
-        twins = dict(copy.named_parameters())
-        for name, param in module.named_parameters():
-            if twins[name].shape != param.shape:
-                raise ValueError(
-                    f'FSDP shards the EMA target parameter {name} as '
-                    f'{tuple(twins[name].shape)} and its online twin as '
-                    f'{tuple(param.shape)}: the auto_wrap_policy must cut '
-                    'the online modules and their target copies into the '
-                    'same units (leave model_wrapper.auto_wrap_policy '
-                    'unset for the default)')
+    try:
+        inner.target.pairs(inner.online_modules)
+    except ValueError as error:
+        raise ValueError(
+            f'FSDP: {error}: the auto_wrap_policy must cut the online '
+            'modules and their target copies into the same units (leave '
+            'model_wrapper.auto_wrap_policy unset for the default)'
+        ) from error

@@ -2,7 +2,7 @@ from typing import List, Optional, Sequence
 
 from mmengine.logging import MessageHub
 from mmpretrain.models.selfsup import BaseSelfSupervisor
-from torch import Tensor
+from torch import Tensor, nn
 
 from ..utils import MomentumTarget, call_after_optimizer_steps
 
@@ -68,21 +68,26 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
             head=head,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.target = MomentumTarget([self.backbone, self.neck],
+        self.target = MomentumTarget(self.online_modules,
                                      momentum=base_momentum,
                                      end_momentum=end_momentum,
                                      copy_buffers=copy_buffers)
         self.target_update = target_update
 
+    @property
+    def online_modules(self) -> List[nn.Module]:
+        """The modules the target copies: ``[backbone, neck]``."""
+        return [self.backbone, self.neck]
+
     def init_weights(self) -> None:
         super().init_weights()
-        self.target.copy_from([self.backbone, self.neck])
+        self.target.copy_from(self.online_modules)
 
     def momentum_update(self, step: Optional[int] = None) -> float:
         """One EMA step of the target at iteration ``step`` (default: the
         target's ``steps``); returns (and logs as ``momentum``) the online
         weight used."""
-        momentum = self.target.update([self.backbone, self.neck], step)
+        momentum = self.target.update(self.online_modules, step)
         MessageHub.get_current_instance().update_scalar(
             'train/momentum', momentum)
         return momentum
@@ -108,7 +113,7 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
         """Whether an online parameter holds a gradient, i.e. this
         iteration continues an optimizer step (gradient accumulation)."""
         return any(param.grad is not None
-                   for module in (self.backbone, self.neck)
+                   for module in self.online_modules
                    for param in module.parameters())
 
     def split_views(self, inputs: List[Tensor],

@@ -59,9 +59,11 @@ class MomentumTarget(nn.Module):
         self.register_buffer('steps', torch.tensor(0, dtype=torch.long))
         self._pairs_cache = (None, None)
 
-    def _pairs(self, online: Sequence[nn.Module]):
+    def pairs(self, online: Sequence[nn.Module]):
         """The target parameters and their online twins, as two lists
-        (built once per set of online modules, not at every step)."""
+        (built once per set of online modules, not at every step). A twin
+        of another shape (e.g. sharded differently by FSDP) is a
+        ``ValueError`` naming the parameter."""
         key = tuple(map(id, online))
         if self._pairs_cache[0] != key:
             self._pairs_cache = (key, self._build_pairs(online))
@@ -75,14 +77,20 @@ class MomentumTarget(nn.Module):
         for target_module, online_module in zip(self.module, online):
             target_params = dict(target_module.named_parameters())
             for name, source in online_module.named_parameters():
-                targets.append(target_params[name])
+                target = target_params[name]
+                if target.shape != source.shape:
+                    raise ValueError(
+                        f'the EMA target parameter {name} has shape '
+                        f'{tuple(target.shape)}, its online twin '
+                        f'{tuple(source.shape)}')
+                targets.append(target)
                 sources.append(source)
         return targets, sources
 
     @torch.no_grad()
     def copy_from(self, online: Sequence[nn.Module]) -> None:
         """Make the target an exact copy (after the online init)."""
-        targets, sources = self._pairs(online)
+        targets, sources = self.pairs(online)
         torch._foreach_copy_(targets, sources)
 
     def current_momentum(self, step: Optional[int] = None) -> float:
@@ -103,7 +111,7 @@ class MomentumTarget(nn.Module):
         """One EMA step at iteration ``step`` (default: ``steps``); returns
         the online weight ``m_k`` used. ``steps`` is left as it is."""
         momentum = self.current_momentum(step)
-        targets, sources = self._pairs(online)
+        targets, sources = self.pairs(online)
         # t + m (o - t): one multi-tensor pass over the parameters.
         torch._foreach_lerp_(targets, sources, momentum)
         if self.copy_buffers:
