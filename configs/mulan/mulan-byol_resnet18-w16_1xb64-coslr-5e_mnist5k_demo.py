@@ -35,12 +35,12 @@ optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     constructor='FrozenSummaryOptimWrapperConstructor',
-    optimizer=dict(type='LARS', lr=0.3, momentum=0.9, weight_decay=1.5e-6),
-    paramwise_cfg={{_base_.optim_wrapper.paramwise_cfg}})
+    optimizer=dict(
+        type='LARSMoCoV3', lr=0.3, momentum=0.9, weight_decay=1.5e-6,
+        eta=0.001))
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=1e-9,
+        type='LinearWarmupLR',
         by_epoch=True,
         begin=0,
         end=1,

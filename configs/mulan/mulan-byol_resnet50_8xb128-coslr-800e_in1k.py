@@ -9,7 +9,7 @@ train_pipeline[1].num_views = [1, 1, 4, 1]
 train_dataloader = dict(
     batch_size=128, dataset=dict(dataset=dict(pipeline=train_pipeline)))
 param_scheduler = [
-    dict(type='LinearLR', start_factor=1e-9, by_epoch=True, begin=0, end=10,
+    dict(type='LinearWarmupLR', by_epoch=True, begin=0, end=10,
          convert_to_iter_based=True),
     dict(type='CosineAnnealingLR', eta_min_ratio=1e-3, by_epoch=True,
          begin=10, end=800, convert_to_iter_based=True)

@@ -23,19 +23,18 @@ model = dict(
 # kNN top-1 falls below its random-init value; at 0.1 the loss reaches
 # -0.6 and kNN top-1 rises by about 15 points (docs/small_scale.md).
 # fp32 instead of the paper's AMP, as in the BYOL demo.
-lr = 0.1
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
     constructor='FrozenSummaryOptimWrapperConstructor',
-    optimizer=dict(type='SGD', lr=lr, momentum=0.9, weight_decay=1e-4),
+    optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=1e-4),
     paramwise_cfg={{_base_.optim_wrapper.paramwise_cfg}})
 param_scheduler = [
     dict(type='CosineAnnealingLR', eta_min_ratio=1e-3, by_epoch=True,
          begin=0, end=3)
 ]
 custom_hooks = [
-    dict(type='SimSiamHook', fix_pred_lr=True, lr=lr, adjust_by_epoch=True)
+    dict(type='FixedPeakLRHook')
 ]
 train_cfg = dict(max_epochs=3)
 auto_scale_lr = dict(base_batch_size=64)

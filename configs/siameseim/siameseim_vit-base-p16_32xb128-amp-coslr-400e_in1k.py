@@ -4,8 +4,7 @@ _base_ = 'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py'
 
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=1e-9,
+        type='LinearWarmupLR',
         by_epoch=True,
         begin=0,
         end=40,

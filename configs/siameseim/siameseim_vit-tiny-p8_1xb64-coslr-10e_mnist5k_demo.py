@@ -104,8 +104,7 @@ optim_wrapper = dict(
     paramwise_cfg=dict(flat_decay_mult=0., bias_decay_mult=0.))
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=1e-9,
+        type='LinearWarmupLR',
         by_epoch=True,
         begin=0,
         end=1,

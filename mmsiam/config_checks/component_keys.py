@@ -8,6 +8,7 @@ checks its keys against the keyword arguments that class accepts.
 """
 import difflib
 import inspect
+import re
 from typing import Iterator, Optional, Set, Tuple
 
 from mmengine.config import Config
@@ -16,9 +17,11 @@ from .errors import ConfigKeyError
 
 SCOPE = 'mmsiam'
 # Keys that a builder consumes before it calls the component's class, by
-# the name of the config key holding the component.
+# the name of the config key holding the component (or list of them).
 BUILDER_KEYS = {
     'optim_wrapper': {'constructor', 'paramwise_cfg'},  # mmengine
+    # mmengine's scheduler builder (epoch_length comes from the runner)
+    'param_scheduler': {'convert_to_iter_based'},
     'norm_cfg': {'requires_grad'},  # mmcv's build_norm_layer
 }
 
@@ -114,8 +117,9 @@ def check_component_keys(cfg: Config) -> None:
         classes = mmsiam_classes(component['type'], default_scope)
         if not classes:
             continue
+        holder = re.sub(r'\[\d+\]$', '', where.rsplit('.')[-1])
         accepted = set().union(*(accepted_keys(c) for c in classes),
-                               BUILDER_KEYS.get(where.rsplit('.')[-1], ()))
+                               BUILDER_KEYS.get(holder, ()))
         for key in component:
             if key != 'type' and not key.startswith('_') and (
                     key not in accepted):

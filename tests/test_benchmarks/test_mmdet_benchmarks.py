@@ -26,7 +26,7 @@ CASES = {
     ('vit', 'lvis_v1', LVIS_ANN, 'lvis/segm_APr'),
     'mask-rcnn_r50-fpn_8xb2-1x_coco.py':
     ('resnet', 'coco', COCO_ANN, 'coco/segm_mAP'),
-    'mask-rcnn_r50-fpn_sample1e-3_ms-1x_lvis-v1.py':
+    'mask-rcnn_r50-fpn_8xb2-sample1e-3-ms-1x_lvis-v1.py':
     ('resnet', 'lvis_v1', LVIS_ANN, 'lvis/segm_APr'),
 }
 

@@ -363,3 +363,38 @@ def test_the_teacher_steps_after_each_optimizer_step_only():
     fresh.loss(views, samples)
     torch.optim.SGD(fresh.parameters(), lr=0.1).step()
     assert int(fresh.target.steps) == 0
+
+
+def test_the_teacher_steps_after_a_skipped_amp_step():
+    """A step that fp16 loss scaling skips for non-finite gradients leaves
+    the student as it is and still moves the teacher toward it, as the
+    official code's EMA after every ``loss_scaler`` call does."""
+    from mmpretrain.structures import DataSample
+
+    from mmsiam.engine import AnyDeviceAmpOptimWrapper
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    torch.manual_seed(0)
+    model = build_model(DEMO).train()
+    with torch.no_grad():  # a teacher away from the student
+        for param in model.target.parameters():
+            param.add_(0.1)
+    views = [torch.randn(2, 3, 64, 64)] * 2
+    samples = [DataSample(mask=torch.ones(8, 8, dtype=torch.bool))] * 2
+    # A scale no fp16 gradient survives: every step is skipped.
+    optim = AnyDeviceAmpOptimWrapper(
+        optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+        dtype='float16', loss_scale=dict(init_scale=2.**60))
+    student = {k: v.clone() for k, v in model.backbone.state_dict().items()}
+    teacher = model.target.module[0].patch_embed.projection.weight.clone()
+    with optim.optim_context(model):
+        loss = model.loss(views, samples)['loss']
+    optim.update_params(loss)
+    assert optim.optimizer_steps == 0  # skipped
+    assert optim.loss_scaler.get_scale() < 2.**60
+    for key, value in model.backbone.state_dict().items():
+        assert torch.equal(value, student[key]), key
+    momentum = 0.004  # the online weight of iteration 0
+    online = model.backbone.patch_embed.projection.weight
+    torch.testing.assert_close(
+        model.target.module[0].patch_embed.projection.weight,
+        teacher + momentum * (online - teacher))

@@ -1,5 +1,6 @@
-# AdamW + fp16 AMP + grad clip 1.0; linear warm-up from 0 for 40 epochs,
-# then per-iteration cosine to 0 over 1600 epochs. Method configs set lr
+# AdamW + fp16 AMP + grad clip 1.0; linear warm-up from 0 for 40 epochs
+# (lr = peak x t / W at iteration t of W), then per-iteration cosine to 0
+# over 1600 epochs. Method configs set lr
 # (from their base lr and total batch), betas and paramwise options.
 optim_wrapper = dict(
     type='AnyDeviceAmpOptimWrapper',
@@ -14,8 +15,7 @@ optim_wrapper = dict(
 
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=1e-9,
+        type='LinearWarmupLR',
         by_epoch=True,
         begin=0,
         end=40,

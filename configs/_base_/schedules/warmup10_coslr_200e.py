@@ -1,9 +1,9 @@
-# 200 epochs: 10 linear warm-up epochs from 0, then per-iteration cosine to
-# 0.001 x the peak lr (MULAN's LARS and AdamW recipes).
+# 200 epochs: 10 linear warm-up epochs from 0 (lr = peak x t / W at
+# iteration t of W, the peak at W), then per-iteration cosine to 0.001 x the
+# peak lr (MULAN's LARS and AdamW recipes).
 param_scheduler = [
     dict(
-        type='LinearLR',
-        start_factor=1e-9,
+        type='LinearWarmupLR',
         by_epoch=True,
         begin=0,
         end=10,

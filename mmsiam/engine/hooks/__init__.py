@@ -1,3 +1,4 @@
+from .fixed_peak_lr_hook import FixedPeakLRHook
 from .iter_seed_hook import IterSeedHook
 from .non_finite_guard_hook import NonFiniteGuardHook
 from .strict_load_checkpoint_hook import StrictLoadCheckpointHook
@@ -5,6 +6,6 @@ from .throughput_hook import ThroughputHook
 from .validate_at_start_hook import ValidateAtStartHook
 
 __all__ = [
-    'IterSeedHook', 'NonFiniteGuardHook',
+    'FixedPeakLRHook', 'IterSeedHook', 'NonFiniteGuardHook',
     'StrictLoadCheckpointHook', 'ThroughputHook', 'ValidateAtStartHook'
 ]

@@ -1,8 +1,9 @@
 from .any_device_amp_optim_wrapper import AnyDeviceAmpOptimWrapper
 from .frozen_summary_constructor import FrozenSummaryOptimWrapperConstructor
+from .lars_mocov3 import LARSMoCoV3
 from .layer_decay_constructor import LayerDecayOptimWrapperConstructor
 
 __all__ = [
     'AnyDeviceAmpOptimWrapper', 'FrozenSummaryOptimWrapperConstructor',
-    'LayerDecayOptimWrapperConstructor'
+    'LARSMoCoV3', 'LayerDecayOptimWrapperConstructor'
 ]

@@ -29,8 +29,9 @@ class MomentumTargetSelfSupervisor(BaseSelfSupervisor):
       that updates this model (torch's optimizer post-step hook, registered
       by the first ``update_target()``), so checkpoints and validations of
       an iteration see the updated target; once per real step with
-      accumulation. An AMP step skipped for non-finite gradients moves
-      neither branch.
+      accumulation. An AMP step skipped for non-finite gradients leaves
+      the student as it is and still moves the teacher (as the official
+      ConMIM code does; ``AnyDeviceAmpOptimWrapper`` reports the skip).
 
     Every training ``loss()`` advances ``target.steps`` (the iteration
     count); an EMA step uses the momentum of the iteration it runs in, so

@@ -2,7 +2,8 @@
 strict pretrained loading, data-sample fields, the optimizer-step hook,
 activation checkpointing and torch.compile of the parts."""
 from .activation_checkpointing import checkpoint_layers
-from .after_optimizer_step import call_after_optimizer_steps
+from .after_optimizer_step import (call_after_optimizer_steps,
+                                   run_after_skipped_step)
 from .compile_model import compile_model
 from .data_sample_fields import stack_field
 from .global_feature import global_feature
@@ -15,7 +16,8 @@ from .weight_init import (FreshInitMixin, beit_init, is_pretrained_init,
                           trunc_normal_one_std_, xavier_linear_unit_norm)
 
 __all__ = [
-    'checkpoint_layers', 'call_after_optimizer_steps', 'compile_model', 'FreshInitMixin',
+    'checkpoint_layers', 'call_after_optimizer_steps',
+    'run_after_skipped_step', 'compile_model', 'FreshInitMixin',
     'MomentumTarget', 'cosine_momentum', 'relative_patch_centres',
     'sincos_1d', 'sincos_2d', 'sincos_2d_relative', 'is_pretrained_init',
     'load_backbone_checkpoint', 'StrictPretrainedMixin',

@@ -5,9 +5,8 @@ from torch import nn
 from torch.optim import Optimizer
 from torch.optim.optimizer import register_optimizer_step_post_hook
 
-# module -> the handle of its optimizer hook (one per module, dropped with
-# the module)
-_HOOKED: 'weakref.WeakKeyDictionary[nn.Module, object]' = \
+# module -> its optimizer hook (one per module, dropped with the module)
+_HOOKED: 'weakref.WeakKeyDictionary[nn.Module, Callable]' = \
     weakref.WeakKeyDictionary()
 
 
@@ -25,10 +24,11 @@ def call_after_optimizer_steps(module: nn.Module,
     This is torch's own ``register_optimizer_step_post_hook``, so it fires
     wherever the step is taken: mmengine's ``OptimWrapper`` on one process,
     under DDP, with gradient accumulation (once per real step) and after
-    ``GradScaler.step`` (not when AMP skips a step for non-finite
-    gradients). Optimizers of other modules are ignored. Registering twice
-    for one module is a no-op; the hook holds the module weakly and goes
-    with it.
+    ``GradScaler.step``. A step that AMP skips for non-finite gradients
+    counts too when the optimizer wrapper reports it with
+    :func:`run_after_skipped_step` (``AnyDeviceAmpOptimWrapper`` does).
+    Optimizers of other modules are ignored. Registering twice for one
+    module is a no-op; the hook holds the module weakly and goes with it.
     """
     if module in _HOOKED:
         return
@@ -46,5 +46,13 @@ def call_after_optimizer_steps(module: nn.Module,
             callback(target)
 
     handle = register_optimizer_step_post_hook(after_step)
-    _HOOKED[module] = handle
+    _HOOKED[module] = after_step
     weakref.finalize(module, handle.remove)
+
+
+def run_after_skipped_step(optimizer: Optimizer) -> None:
+    """Run the callbacks of :func:`call_after_optimizer_steps` for a step
+    of ``optimizer`` that loss scaling skipped (torch's post-step hooks
+    run only when the optimizer steps)."""
+    for after_step in list(_HOOKED.values()):
+        after_step(optimizer, (), {})
