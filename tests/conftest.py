@@ -4,8 +4,8 @@ import os.path as osp
 
 import pytest
 
-from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, export_backbone,
-                     run_tool, train_tiny)
+from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, DIST_OPTIONS,
+                     DIST_TRAIN, REPO, export_backbone, run_tool, train_tiny)
 from helpers.tools import SLOW_TESTS
 from mmsiam.runtime import setup_runtime
 
@@ -36,6 +36,16 @@ def tiny_benchmarks(tmp_path_factory):
 def demo_run(tmp_path_factory):
     """The SiameseIM demo config trained for 2 tiny epochs."""
     return train_tiny(DEMO_CONFIG, tmp_path_factory, 'demo')
+
+
+@pytest.fixture(scope='session')
+def dist_run(tmp_path_factory):
+    """The SiameseIM demo trained by 2 processes (tools/dist_train.sh) for 2
+    tiny epochs."""
+    work_dir = tmp_path_factory.mktemp('dist') / 'work_dir'
+    proc = run_tool([DIST_TRAIN, DEMO_CONFIG, 2, '--work-dir', work_dir,
+                     '--cfg-options'] + DIST_OPTIONS, timeout=900)
+    return work_dir, proc.stdout
 
 
 @pytest.fixture(scope='session')

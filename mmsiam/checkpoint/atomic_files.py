@@ -24,8 +24,11 @@ def atomic_write(path: Union[str, os.PathLike]) -> Iterator[IO[bytes]]:
     """Open a temporary binary file that replaces ``path`` on success.
 
     The temporary file (``.<name>.<random>.partial`` in ``path``'s folder,
-    created if missing) is flushed and fsynced, then renamed to ``path``. If
-    the block raises, it is removed and ``path`` is left as it was.
+    created if missing) is flushed and fsynced, then renamed to ``path``,
+    with the permissions of a file made by ``open()`` (``0o666`` less the
+    umask: teammates can read a shared work dir's checkpoints; the
+    temporary file itself is private). If the block raises, it is removed
+    and ``path`` is left as it was.
     """
     path = osp.abspath(osp.expanduser(os.fspath(path)))
     folder = osp.dirname(path)
@@ -36,11 +39,19 @@ def atomic_write(path: Union[str, os.PathLike]) -> Iterator[IO[bytes]]:
         with os.fdopen(fd, 'wb') as f:
             yield f
             f.flush()
+            os.fchmod(f.fileno(), 0o666 & ~current_umask())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
             os.remove(tmp)
+
+
+def current_umask() -> int:
+    """The process's umask (read by setting it and setting it back)."""
+    mask = os.umask(0o077)
+    os.umask(mask)
+    return mask
 
 
 class AtomicLocalBackend(LocalBackend):

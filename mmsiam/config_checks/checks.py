@@ -25,27 +25,31 @@ RUNNER_KEYS = (
     'resume', 'launcher', 'env_cfg', 'log_processor', 'log_level',
     'visualizer', 'default_scope', 'randomness', 'experiment_name',
     'model_wrapper_cfg', 'runner_type', 'custom_imports', 'sync_bn',
-    'find_unused_parameters', 'vis_backends')
+    'find_unused_parameters', 'vis_backends',
+    # read by mmsiam's tools/train.py
+    'compile', 'strategy')
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 EVALUATOR_KEYS = ('val_evaluator', 'test_evaluator')
 
 
 def check_runner_keys(cfg: Config) -> None:
-    """Reject a top-level key that is a near-miss of an unset runner key.
+    """Reject a top-level key that is a near-miss of a runner key.
 
-    ``train_dataloder = dict(...)`` is otherwise ignored by the runner.
-    Any other top-level key (config variables such as ``data_root``) is
-    left alone.
+    ``train_dataloder = dict(...)`` in a file, or ``--cfg-options
+    train_dataloder.batch_size=8``, is otherwise ignored by the runner,
+    which trains with the inherited ``train_dataloader``. Any other
+    top-level key (config variables such as ``data_root``) is left alone.
     """
     for key in cfg.keys():
         if key in RUNNER_KEYS:
             continue
-        for match in difflib.get_close_matches(key, RUNNER_KEYS, cutoff=0.85):
-            if match not in cfg:
-                raise ConfigKeyError(
-                    f'config key "{key}" is not read by the runner; did you '
-                    f'mean "{match}"? (file: {cfg.filename})')
+        for match in difflib.get_close_matches(key, RUNNER_KEYS, n=1,
+                                               cutoff=0.85):
+            raise ConfigKeyError(
+                f'config key "{key}" is not read by the runner, which would '
+                f'train without it; did you mean "{match}"? (file: '
+                f'{cfg.filename}; a --cfg-options key counts as one)')
 
 
 def _datasets(cfg: dict, where: str) -> Iterator[Tuple[str, dict]]:
@@ -157,6 +161,25 @@ def check_dataset_paths(cfg: Config, keys: Iterable[str] = DATALOADER_KEYS):
                     'an image/annotation folder (relative to data_root)')
 
 
+def check_data_root_is_read(cfg: Config,
+                            keys: Iterable[str] = DATALOADER_KEYS) -> None:
+    """Reject ``data_root`` on a dataset that reads no files (the built-in
+    ``MNIST5k``), which would train on its own data without a word."""
+    from .component_keys import mmsiam_classes
+    for where, dataset in _loader_datasets(cfg, keys):
+        if not dataset.get('data_root') or not isinstance(
+                dataset.get('type'), str):
+            continue
+        classes = mmsiam_classes(dataset['type'], cfg.get('default_scope'))
+        if any(getattr(c, 'READS_FILES', True) is False for c in classes):
+            raise ConfigKeyError(
+                f'{where}.data_root: {dataset["type"]} is built in and reads '
+                f'no files, so data_root "{dataset["data_root"]}" would be '
+                f'ignored; to train on the images of a folder set '
+                f'{where}.type=UnlabeledImageFolder as well '
+                f'(docs/custom_data.md) (file: {cfg.filename})')
+
+
 def check_evaluator_files(cfg: Config, keys: Iterable[str] = EVALUATOR_KEYS):
     """Check ``ann_file`` of metrics (e.g. ``CocoMetric``)."""
     for key in keys:
@@ -177,6 +200,7 @@ def check_config(cfg: Config, phase: str = 'train') -> None:
     # The runner builds the test loader only in test().
     loaders = (['train_dataloader', 'val_dataloader']
                if phase == 'train' else ['test_dataloader'])
+    check_data_root_is_read(cfg, loaders)
     check_dataset_paths(cfg, loaders)
     check_evaluator_files(
         cfg, ['val_evaluator' if phase == 'train' else 'test_evaluator'])

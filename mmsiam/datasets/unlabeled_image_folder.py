@@ -27,10 +27,11 @@ class UnlabeledImageFolder(CustomDataset):
 
     Samples are ``dict(img_path=...)`` in sorted path order. When the
     pipeline does not start with a loading transform (the MNIST5k configs'
-    pipelines, whose dataset gives decoded images), ``LoadImageFromFile``
-    is put first, so that any pretraining config switches to this dataset
-    by setting ``train_dataloader.dataset.dataset``'s ``type`` and
-    ``data_root`` (docs/custom_data.md).
+    pipelines, whose dataset gives decoded images), ``LoadImageOrSkip`` is
+    put first, so that any pretraining config switches to this dataset by
+    setting ``train_dataloader.dataset.dataset``'s ``type`` and
+    ``data_root`` (docs/custom_data.md), and a corrupt or truncated photo
+    is skipped with a warning naming it instead of ending the run.
 
     Args:
         data_root (str): The folder of images.
@@ -50,7 +51,7 @@ class UnlabeledImageFolder(CustomDataset):
         if not pipeline or not (isinstance(pipeline[0], dict) and str(
                 pipeline[0].get('type', '')).split('.')[-1]
                                 in LOADING_TRANSFORMS):
-            pipeline.insert(0, dict(type='LoadImageFromFile'))
+            pipeline.insert(0, dict(type='LoadImageOrSkip'))
         # CustomDataset keeps its extensions as an unordered set; the
         # messages list them in the given order.
         self.image_extensions = tuple(e.lower() for e in extensions)
@@ -80,9 +81,10 @@ class UnlabeledImageFolder(CustomDataset):
                 'subfolder')
         skipped = len(files) - len(images)
         if skipped:
+            files_word = 'file that is' if skipped == 1 else 'files that are'
             print_log(
                 f'UnlabeledImageFolder: {len(images)} images under {root}; '
-                f'skipped {skipped} files that are not '
+                f'skipped {skipped} {files_word} not '
                 f'{"/".join(e[1:] for e in self.image_extensions)}',
                 logger='current')
         return images

@@ -98,3 +98,32 @@ def exit_distributed() -> None:
     sys.stderr.flush()
     logging.shutdown()
     os._exit(0)
+
+
+def die_with_launcher(launcher: str) -> None:
+    """Make this worker die when its launcher does, whatever signal ended it.
+
+    torchrun starts its workers in sessions of their own, so a ``kill`` of
+    the launcher's process group (``kill -9 -- -PGID`` of
+    ``tools/dist_train.sh``) misses them and they train on, writing into
+    the work dir. For the ``pytorch`` launcher this asks the kernel to send
+    the worker ``SIGKILL`` when its parent, torchrun's agent, ends
+    (``prctl(PR_SET_PDEATHSIG)``, Linux), and exits at once if the agent is
+    already gone. Data-loader workers follow their worker (torch checks
+    their parent). Other launchers (slurm's ``srun``) manage their tasks;
+    nothing changes for them.
+    """
+    if launcher != 'pytorch' or not sys.platform.startswith('linux'):
+        return
+    import ctypes
+    import signal
+    parent = os.getppid()
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0) != 0:
+        warnings.warn('could not tie this worker to its launcher '
+                      f'(prctl errno {ctypes.get_errno()}): it outlives a '
+                      'killed launcher')
+        return
+    if os.getppid() != parent:  # the launcher died before prctl
+        os._exit(1)

@@ -25,10 +25,18 @@ def pretrained(checkpoint):
                 prefix='backbone.')
 
 
+def fp32(cfg):
+    """Plain fp32 steps: mmengine's ``OptimWrapper`` without the AMP
+    wrapper's options."""
+    for key in ('loss_scale', 'dtype'):
+        cfg.optim_wrapper.pop(key, None)
+    cfg.optim_wrapper.type = 'OptimWrapper'
+
+
 def small_images(cfg, size=SIZE):
     """Every resize / crop / pad of the pipelines at ``size``; fp32 (mmcv's
     CPU ops such as nms take no bfloat16)."""
-    cfg.optim_wrapper.type = 'OptimWrapper'
+    fp32(cfg)
     datasets = [cfg.train_dataloader.dataset, cfg.val_dataloader.dataset]
     for dataset in datasets:
         inner = dataset.get('dataset', dataset)

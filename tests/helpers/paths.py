@@ -48,3 +48,12 @@ TINY_DEMO_OPTIONS = [
     'val_cfg.bank_dataloader.num_workers=0',
     'val_cfg.bank_dataloader.persistent_workers=0'
 ]
+
+# tools/dist_train.sh, and the tiny demo options of its 2-process runs: 128
+# digits, and 2 persistent data-loader workers per process as in the real
+# configs.
+DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
+DIST_OPTIONS = TINY_DEMO_OPTIONS + [
+    'train_dataloader.dataset.dataset.indices=128',
+    'train_dataloader.num_workers=2', 'train_dataloader.persistent_workers=1'
+]

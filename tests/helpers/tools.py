@@ -112,6 +112,20 @@ def process_tree(pid):
     return tree
 
 
+def living(pids):
+    """Those of ``pids`` that still run (zombies count as ended)."""
+    alive = []
+    for pid in pids:
+        try:
+            with open(f'/proc/{pid}/stat') as f:
+                state = f.read().rsplit(')', 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state != 'Z':
+            alive.append(pid)
+    return alive
+
+
 def kill_tree(pid):
     """SIGSTOP, then SIGKILL ``pid`` and every descendant (a launcher's
     workers may run in sessions of their own), as a dying node would."""
@@ -133,9 +147,10 @@ def kill_tree(pid):
         send(p, signal.SIGKILL)
 
 
-def kill_during(args, marker, timeout=600):
-    """Run a tool and SIGKILL it with all its processes as soon as its
-    output shows ``marker``; returns the output so far."""
+def kill_during(args, marker, timeout=600, kill=kill_tree):
+    """Run a tool (in a session and process group of its own) and
+    ``kill(pid)`` it as soon as its output shows ``marker`` (default: SIGKILL
+    to it and all its processes); returns the output so far."""
     require_slow_mark()
     if args[0].endswith('.py'):
         args = [sys.executable] + list(args)
@@ -148,7 +163,7 @@ def kill_during(args, marker, timeout=600):
         for line in proc.stdout:
             lines.append(line)
             if marker in line:
-                kill_tree(proc.pid)
+                kill(proc.pid)
                 break
         proc.wait(timeout=timeout)
     finally:

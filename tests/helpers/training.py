@@ -4,7 +4,7 @@ import json
 import os.path as osp
 
 from .paths import REPO
-from .tools import kill_during, run_tool
+from .tools import kill_during, kill_tree, run_tool
 
 
 def logged_losses(work_dir):
@@ -58,19 +58,20 @@ def assert_equal_nested(a, b, where='checkpoint'):
 
 
 def resume_after_kill(config, expected_dir, tmp_path, options,
-                      launcher=(), args=()):
+                      launcher=(), args=(), kill=kill_tree):
     """Train ``config`` with ``options`` into a new work dir, SIGKILL it
     during the second iteration of epoch 2 (after ``epoch_1.pth``), resume
     it with ``--resume`` and check it ends exactly as the uninterrupted run
     in ``expected_dir`` did. ``launcher``: e.g. ``[dist_train.sh]`` with the
     process count after the config; ``args``: more train.py arguments (e.g.
-    ``['--strategy', 'fsdp']``)."""
+    ``['--strategy', 'fsdp']``); ``kill(pid)`` kills the launcher (default:
+    it and all its processes)."""
     work_dir = tmp_path / 'killed'
     train = list(launcher) or [osp.join(REPO, 'tools', 'train.py')]
     head = train + [config] + (['2'] if launcher else []) + list(args)
     killed = kill_during(
         head + ['--work-dir', work_dir, '--cfg-options'] + options,
-        'Epoch(train) [2][1/')
+        'Epoch(train) [2][1/', kill=kill)
     assert not (work_dir / 'epoch_2.pth').exists(), killed[-3000:]
     proc = run_tool(head + ['--work-dir', work_dir, '--resume',
                             '--cfg-options'] + options, timeout=900)

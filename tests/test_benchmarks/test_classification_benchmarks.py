@@ -8,7 +8,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from helpers.benchmark_overrides import (TINY_BEIT, TINY_VIT, pretrained,
+from helpers.benchmark_overrides import (TINY_BEIT, TINY_VIT, fp32, pretrained,
                                          small_loaders)
 from helpers import REPO, run_tool
 
@@ -36,7 +36,7 @@ def shrink_for_cpu(cfg, root, checkpoint, arch=TINY_VIT):
     """Documented overrides: data root, 64-pixel crops (72 resize), the tiny
     encoder ``arch`` of the checkpoint's _demo pretraining (for the linear
     probe all 4 blocks frozen), widths, 2 iterations of batch 10, fp32."""
-    cfg.optim_wrapper.type = 'OptimWrapper'
+    fp32(cfg)
     cfg.model.backbone.update(arch=arch, img_size=64, patch_size=8,
                               init_cfg=pretrained(checkpoint))
     if cfg.model.backbone.get('frozen_stages'):

@@ -135,8 +135,8 @@ def no_decay_beit(name, param):
 
 
 def no_decay_mae_finetune(name, param):
-    return param.ndim <= 1 or name.split('.')[-1] in ('cls_token',
-                                                        'pos_embed')
+    last = name.split('.')[-1]
+    return param.ndim <= 1 or last in ('cls_token', 'pos_embed')
 
 
 def siameseim_pretrain(config, epochs, batch=4096):

@@ -1,45 +1,15 @@
 """UnlabeledImageFolder on real photos in nested folders."""
 import os.path as osp
 
-import numpy as np
 import pytest
 from mmengine import DefaultScope
 from mmengine.config import Config
 from mmengine.logging import MMLogger
-from PIL import Image
-from skimage import data as skdata
 
-from helpers import (DEMO_PRETRAIN_CONFIG, REPO, TINY_DEMO_OPTIONS,
-                     resume_after_kill, run_tool)
+from helpers import (DEMO_PRETRAIN_CONFIG, PHOTOS, REPO, TINY_DEMO_OPTIONS,
+                     resume_after_kill, run_tool, write_photo_folder)
 from mmsiam.datasets import UnlabeledImageFolder
 from mmsiam.registry import DATASETS
-
-# (path under the root, scikit-image photo): every extension, in two cases,
-# at three depths.
-PHOTOS = [
-    ('astronaut.jpg', 'astronaut'),
-    ('holiday/coffee.JPG', 'coffee'),
-    ('holiday/day2/chelsea.jpeg', 'chelsea'),
-    ('holiday/day2/rocket.png', 'rocket'),
-    ('pets/cat.webp', 'cat'),
-    ('pets/old/immunohistochemistry.BMP', 'immunohistochemistry'),
-]
-NOT_IMAGES = ['notes.txt', '.DS_Store', 'holiday/day2/clip.mp4',
-              'pets/old/cat.xmp']
-
-
-def write_photo_folder(root, photos=PHOTOS, not_images=NOT_IMAGES):
-    for rel, name in photos:
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        image = getattr(skdata, name)()
-        if image.ndim == 2:
-            image = np.stack([image] * 3, axis=-1)
-        Image.fromarray(image[..., :3]).resize((160, 120)).save(path)
-    for rel in not_images:
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_bytes(b'not an image')
-    return root
 
 
 @pytest.fixture
@@ -63,7 +33,7 @@ def test_every_image_is_found_recursively_and_the_rest_counted(
 
 def test_a_config_pipeline_gets_the_loading_step_it_lacks(photo_folder):
     """The demo's pipeline (written for MNIST5k's decoded digits) on photos:
-    the views of every photo, decoded by the LoadImageFromFile put first."""
+    the views of every photo, decoded by the LoadImageOrSkip put first."""
     cfg = Config.fromfile(DEMO_PRETRAIN_CONFIG)
     inner = cfg.train_dataloader.dataset.dataset
     assert inner.pipeline[0]['type'] != 'LoadImageFromFile'
@@ -71,6 +41,8 @@ def test_a_config_pipeline_gets_the_loading_step_it_lacks(photo_folder):
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         dataset = DATASETS.build(cfg.train_dataloader.dataset)
     assert len(dataset) == len(PHOTOS)
+    assert type(dataset.dataset.pipeline.transforms[0]).__name__ == \
+        'LoadImageOrSkip'
     sample = dataset[0]
     views = sample['inputs']
     view_types = sample['data_samples'].view_type
@@ -107,9 +79,11 @@ def test_a_missing_folder_is_named(tmp_path):
 def folder_options(root):
     return [o for o in TINY_DEMO_OPTIONS if not o.startswith((
         'train_dataloader.dataset.dataset.indices',
-        'train_dataloader.batch_size'))] + ['train_dataloader.dataset.dataset.type=UnlabeledImageFolder',
-                 f'train_dataloader.dataset.dataset.data_root={root}',
-                 'train_dataloader.batch_size=4']
+        'train_dataloader.batch_size'))] + [
+            'train_dataloader.dataset.dataset.type=UnlabeledImageFolder',
+            f'train_dataloader.dataset.dataset.data_root={root}',
+            'train_dataloader.batch_size=4'
+        ]
 
 
 @pytest.mark.slow

@@ -279,9 +279,11 @@ def test_raw_pixel_reference_and_summary(tmp_path):
     # Scored once per run: a later evaluation keeps the recorded value.
     hub.update_info('knn_raw_pixels', {'knn/top1': -1.})
     hub.update_info('knn_latest', {'knn/top1': 12.34})
+    # The summary names the data it measures on (not the training data of
+    # a run on photos).
     assert knn_summary(hub) == (f"kNN top-1: random init "
                                 f"{first['knn/top1']:.1f} -> trained 12.3 "
-                                '(raw pixels -1.0)')
+                                '(raw pixels -1.0) on MNIST5k val')
     assert knn_summary(hub, start='loaded weights').startswith(
         f"kNN top-1: loaded weights {first['knn/top1']:.1f} -> ")
     runner.val()

@@ -1,31 +1,12 @@
 """tools/dist_train.sh with 2 CPU processes over gloo."""
-import os.path as osp
 import re
 
 import pytest
 
-from helpers import (DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS, resume_after_kill,
-                     run_tool)
+from helpers import DEMO_CONFIG, DIST_OPTIONS, DIST_TRAIN, resume_after_kill
 
 # End-to-end: every test runs tools in subprocesses (make test-all).
 pytestmark = pytest.mark.slow
-
-DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
-# 128 digits, and 2 persistent data-loader workers per process as in the
-# real configs.
-DIST_OPTIONS = TINY_DEMO_OPTIONS + [
-    'train_dataloader.dataset.dataset.indices=128',
-    'train_dataloader.num_workers=2', 'train_dataloader.persistent_workers=1'
-]
-
-
-@pytest.fixture(scope='module')
-def dist_run(tmp_path_factory):
-    """The SiameseIM demo trained by 2 processes for 2 tiny epochs."""
-    work_dir = tmp_path_factory.mktemp('dist') / 'work_dir'
-    proc = run_tool([DIST_TRAIN, DEMO_CONFIG, 2, '--work-dir', work_dir,
-                     '--cfg-options'] + DIST_OPTIONS, timeout=900)
-    return work_dir, proc.stdout
 
 
 def test_two_processes_train_together(dist_run, demo_run):

@@ -29,6 +29,7 @@ import time
 from typing import List, Optional
 
 import numpy as np
+from mmengine.config import DictAction
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 if REPO not in sys.path:
@@ -39,6 +40,8 @@ DPI = 100
 # Transforms the trace follows; any other one must keep the image size.
 CROPS = ('RandomResizedCrop', 'RandomResizedCropWithBox')
 FLIPS = ('RandomFlip', )
+# The decoding step of pipelines that read files (not traced).
+LOADERS = ('LoadImageFromFile', 'LoadImageOrSkip')
 
 
 def parse_args(argv=None):
@@ -51,6 +54,11 @@ def parse_args(argv=None):
                         'visualize_views/<config>/<timestamp>)')
     parser.add_argument('--seed', type=int, default=0,
                         help='seed of the augmentations (default 0)')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override settings of the config as in tools/train.py, e.g. '
+        'train_dataloader.dataset.dataset.type=UnlabeledImageFolder '
+        'train_dataloader.dataset.dataset.data_root=/path/to/photos')
     return parser.parse_args(argv)
 
 
@@ -183,14 +191,21 @@ def build_sampler(cfg):
     register_all_modules()
     register_traced_transform()
     dataset_cfg = copy.deepcopy(unwrap_seeded(cfg.train_dataloader.dataset))
-    pipeline = dataset_cfg.pop('pipeline')
+    pipeline = list(dataset_cfg.pop('pipeline'))
+    if pipeline and str(pipeline[0].get('type')).split('.')[-1] in LOADERS:
+        pipeline = pipeline[1:]
     with DefaultScope.overwrite_default_scope('mmsiam'):
         dataset = DATASETS.build(dict(dataset_cfg, pipeline=[]))
         transforms = Compose(
             [TRANSFORMS.build(t) for t in traced_pipeline(pipeline)])
+        # Data sets of files (ImageNet, image folders) give paths: decode
+        # the source image first, as the pipeline's loading step does.
+        load = TRANSFORMS.build(dict(type='LoadImageFromFile'))
 
     def sample(index: int) -> dict:
         results = dataset.get_data_info(index)
+        if 'img' not in results:
+            results = load(results)
         results['trace'], results['extras'] = [], {}
         source = results['img'].copy()
         results = transforms(results)
@@ -347,6 +362,8 @@ def main(argv=None):
     if args.num < 1:
         raise SystemExit('--num must be >= 1')
     cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
     name = osp.splitext(osp.basename(args.config))[0]
     out = args.out or osp.join('work_dirs', 'visualize_views', name,
                                time.strftime('%Y%m%d_%H%M%S'))

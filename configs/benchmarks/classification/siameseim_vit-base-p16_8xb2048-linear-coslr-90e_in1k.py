@@ -28,8 +28,11 @@ model = dict(
 optim_wrapper = dict(
     type='mmsiam.AnyDeviceAmpOptimWrapper',
     optimizer=dict(type='mmsiam.LARSMoCoV3', eta=0.001),
-    # the frozen encoder logged in one line
-    constructor='mmsiam.FrozenSummaryOptimWrapperConstructor')
+    # the frozen encoder left out of the optimizer and logged in one line
+    # (paramwise options make mmengine's constructor look at each tensor;
+    # LARSMoCoV3 would leave the bias out of LARS by itself)
+    constructor='mmsiam.FrozenSummaryOptimWrapperConstructor',
+    paramwise_cfg=dict(custom_keys={'bias': dict(lars_exclude=True)}))
 param_scheduler = [
     dict(
         type='mmsiam.LinearWarmupLR',

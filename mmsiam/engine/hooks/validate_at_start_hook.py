@@ -9,7 +9,8 @@ class ValidateAtStartHook(Hook):
 
     Gives the value of the randomly initialised (or ``load_from``) model,
     e.g. its kNN accuracy, logged as epoch / iteration 0, to compare the
-    training's validations with. Skipped when a run resumes.
+    training's validations with. Skipped when a run resumes, and (with one
+    log line) when the run has no validation loop.
     """
     priority = 'VERY_LOW'
 
@@ -17,8 +18,9 @@ class ValidateAtStartHook(Hook):
         if runner.iter > 0:
             return
         if runner.val_loop is None:
-            raise ValueError(
-                'ValidateAtStartHook needs a validation loop: set '
-                'val_dataloader, val_cfg and val_evaluator, or remove the '
-                'hook from default_hooks / custom_hooks')
+            # Validation switched off (val_cfg=None val_dataloader=None
+            # val_evaluator=None, or --no-validate): nothing to measure.
+            runner.logger.info('ValidateAtStartHook: no validation loop '
+                               '(val_cfg is None), nothing to validate')
+            return
         runner.val_loop.run()

@@ -28,6 +28,7 @@ BRANCHES = ('online', 'target')
 KNN_AT_START = 'knn_at_start'
 KNN_LATEST = 'knn_latest'
 KNN_RAW_PIXELS = 'knn_raw_pixels'
+KNN_DATA = 'knn_data'
 RAW_PIXELS_SUFFIX = '_raw_pixels'
 
 
@@ -54,7 +55,9 @@ def pooled_pixels(inputs: Tensor, size: Optional[int]) -> Tensor:
 def knn_summary(message_hub: MessageHub,
                 key: str = 'knn/top1',
                 start: str = 'random init') -> Optional[str]:
-    """``'kNN top-1: random init X -> trained Y (raw pixels Z)'`` from what
+    """``'kNN top-1: random init X -> trained Y (raw pixels Z) on MNIST5k
+    val'`` (the data set the monitor measures on, which need not be the
+    training data) from what
     :class:`KNNValLoop` recorded in ``message_hub``, or None when the run
     had no evaluation before and after training.
 
@@ -74,7 +77,18 @@ def knn_summary(message_hub: MessageHub,
     raw = message_hub.get_info(KNN_RAW_PIXELS)
     if raw and key in raw:
         line += f' (raw pixels {raw[key]:.1f})'
+    data = message_hub.get_info(KNN_DATA)
+    if data:
+        line += f' on {data}'
     return line
+
+
+def describe_dataset(dataset) -> str:
+    """The data set inside any wrappers, by class and split: 'MNIST5k
+    val'."""
+    while hasattr(dataset, 'dataset'):
+        dataset = dataset.dataset
+    return f'{type(dataset).__name__} {getattr(dataset, "split", "")}'.strip()
 
 
 @LOOPS.register_module()
@@ -324,6 +338,7 @@ class KNNValLoop(ValLoop):
         if self.runner.iter == 0 and hub.get_info(KNN_AT_START) is None:
             hub.update_info(KNN_AT_START, dict(metrics))
         hub.update_info(KNN_LATEST, dict(metrics))
+        hub.update_info(KNN_DATA, describe_dataset(self.dataloader.dataset))
 
     @staticmethod
     def _field(samples: Sequence, name: str, device) -> Tensor:
