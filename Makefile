@@ -25,7 +25,7 @@ $(STAMP): setup.py requirements/build.txt requirements/runtime.txt \
 	@touch $(STAMP)
 	@echo "mmsiam environment ready: source $(VENV)/bin/activate"
 
-# The everyday suite (about 8 minutes on 2 cores): everything but the
+# The everyday suite (about 10 minutes on 2 cores): everything but the
 # `slow` end-to-end runs of the tools in subprocesses.
 test: env
 	$(PY) -m pytest tests -m "not slow" $(PYTEST_ARGS)
