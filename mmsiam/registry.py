@@ -26,7 +26,7 @@ from mmpretrain import registry as parents
 __all__ = [
     'RUNNERS', 'RUNNER_CONSTRUCTORS', 'LOOPS', 'HOOKS', 'LOG_PROCESSORS',
     'OPTIMIZERS', 'OPTIM_WRAPPERS', 'OPTIM_WRAPPER_CONSTRUCTORS',
-    'PARAM_SCHEDULERS', 'STRATEGIES', 'DATASETS', 'DATA_SAMPLERS',
+    'PARAM_SCHEDULERS', 'STRATEGIES', 'FUNCTIONS', 'DATASETS', 'DATA_SAMPLERS',
     'TRANSFORMS', 'MODELS', 'MODEL_WRAPPERS', 'WEIGHT_INITIALIZERS',
     'TASK_UTILS', 'METRICS', 'EVALUATORS', 'VISUALIZERS', 'VISBACKENDS'
 ]
@@ -60,6 +60,9 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child(parents.OPTIM_WRAPPER_CONSTRUCTORS, ENGINE)
 PARAM_SCHEDULERS = _child(parents.PARAM_SCHEDULERS, ENGINE)
 # mmpretrain has no strategies node: mmsiam's hangs below mmengine's root.
 STRATEGIES = _child(engine_registry.STRATEGIES, ENGINE)
+# Nor a functions node, where mmengine's FSDP strategy looks up its wrap
+# policies under the default scope (a warning when the scope has none).
+FUNCTIONS = _child(engine_registry.FUNCTIONS, ENGINE)
 DATASETS = _child(parents.DATASETS, DATA)
 DATA_SAMPLERS = _child(parents.DATA_SAMPLERS, DATA)
 TRANSFORMS = _child(parents.TRANSFORMS, DATA)

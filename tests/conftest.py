@@ -4,8 +4,9 @@ import os.path as osp
 
 import pytest
 
-from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, DIST_OPTIONS,
-                     DIST_TRAIN, REPO, export_backbone, run_tool, train_tiny)
+from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, DEMO_PRETRAIN_CONFIG,
+                     DIST_OPTIONS, DIST_TRAIN, REPO, export_backbone,
+                     run_tool, train_tiny)
 from helpers.tools import SLOW_TESTS
 from mmsiam.runtime import setup_runtime
 
@@ -52,6 +53,15 @@ def dist_run(tmp_path_factory):
 def backbone_checkpoint(demo_run, tmp_path_factory):
     """``backbone.*`` weights of the tiny SiameseIM run (online encoder)."""
     return export_backbone(demo_run[0], tmp_path_factory, 'siameseim')
+
+
+@pytest.fixture(scope='session')
+def mulan_backbone_checkpoint(tmp_path_factory):
+    """The width-16 ResNet-18 of `make demo` (MULAN-MoCo v3) after 2 tiny
+    epochs, exported."""
+    work_dir, _ = train_tiny(DEMO_PRETRAIN_CONFIG, tmp_path_factory,
+                             'make_demo')
+    return export_backbone(work_dir, tmp_path_factory, 'mulan')
 
 
 @pytest.fixture(scope='session')

@@ -14,9 +14,10 @@ def test_nodes_are_mmsiam_children_of_mmpretrain():
     for name in registry.__all__:
         node = getattr(registry, name)
         assert node.scope == 'mmsiam', name
-        # mmpretrain has no strategies node: mmsiam's is mmengine's child.
-        parents = (mmengine_registry if name == 'STRATEGIES' else
-                   mmpretrain_registry)
+        # mmpretrain has no strategies or functions node: mmsiam's are
+        # mmengine's children.
+        parents = (mmengine_registry if name in ('STRATEGIES', 'FUNCTIONS')
+                   else mmpretrain_registry)
         assert node.parent is getattr(parents, name), name
 
 
@@ -118,3 +119,14 @@ def test_mmseg_scope_reaches_mmsiam_types():
     assert cls is MNIST5k
     # The node is found from the root as well (scoped keys start there).
     assert ROOT_MODELS._search_child('mmsiam') is registry.MODELS
+
+
+def test_fsdp_policy_lookup_under_the_mmsiam_scope_warns_nothing(recwarn):
+    """mmengine's FSDP strategy looks up its wrap policies in the functions
+    registry of the default scope; a warning said mmsiam had none (issue
+    #33 item 13)."""
+    from mmengine.registry import FUNCTIONS, DefaultScope
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        with FUNCTIONS.switch_scope_and_registry(None) as functions:
+            assert functions is registry.FUNCTIONS
+    assert not [w for w in recwarn if 'Failed to search' in str(w.message)]

@@ -6,6 +6,7 @@ import os.path as osp
 import sys
 
 from mmengine.config import Config, DictAction
+from torch.distributed.elastic.multiprocessing.errors import record
 
 from mmsiam.config_checks import check_config
 from mmsiam.runtime import setup_runtime
@@ -60,6 +61,8 @@ def merge_args(cfg, args):
     return cfg
 
 
+# torchrun's failure summary ("Root Cause") shows a worker's error.
+@record
 def main(argv=None):
     args = parse_args(argv)
     setup_runtime()
@@ -72,10 +75,9 @@ def main(argv=None):
     prepare_distributed_env(cfg, args.launcher)
 
     from mmengine.evaluator import DumpResults
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-    runner = RUNNERS.build(cfg) if 'runner_type' in cfg else Runner.from_cfg(
-        cfg)
+
+    from mmsiam.engine.runner import build_runner
+    runner = build_runner(cfg)
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

@@ -10,6 +10,7 @@ import sys
 
 import torch
 from mmengine.config import Config, DictAction
+from torch.distributed.elastic.multiprocessing.errors import record
 
 from mmsiam.checkpoint.safe_loading import (latest_checkpoint,
                                             read_last_checkpoint)
@@ -20,6 +21,8 @@ from mmsiam.runtime import setup_runtime
 from mmsiam.utils import (default_work_dir, die_with_launcher,
                           exit_distributed, keep_freed_memory, lock_work_dir,
                           prepare_distributed_env, register_all_modules)
+from mmsiam.utils.demo_scale import (add_demo_scale_argument,
+                                     apply_demo_scale, checkpoint_option)
 
 
 def parse_args(argv=None):
@@ -62,6 +65,7 @@ def parse_args(argv=None):
         help='override settings of the config, as key=value pairs; nested '
         'keys use dots, e.g. train_dataloader.batch_size=8; lists are given '
         'as key="[a,b]" or key=a,b')
+    add_demo_scale_argument(parser)
     parser.add_argument(
         '--strategy',
         choices=['ddp', 'fsdp'],
@@ -277,6 +281,8 @@ def global_rank():
     return int(os.environ.get('RANK', os.environ.get('SLURM_PROCID', 0)))
 
 
+# torchrun's failure summary ("Root Cause") shows a worker's error.
+@record
 def main(argv=None):
     args = parse_args(argv)
     die_with_launcher(args.launcher)
@@ -285,29 +291,28 @@ def main(argv=None):
                           and keep_freed_memory())
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
+    notes = []
+    if args.demo_scale:
+        notes.append(apply_demo_scale(
+            cfg, checkpoint_option(cfg, args.cfg_options), args.demo_scale))
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg = merge_args(cfg, args)
     check_config(cfg, phase='train')
     # Every process sets its threads and fits the schedule; one prints.
-    notes = [set_threads(cfg, args.threads)] + fit_schedulers_to_run(cfg)
+    notes += [set_threads(cfg, args.threads)] + fit_schedulers_to_run(cfg)
     if global_rank() == 0:
         print('\n'.join(note for note in notes if note))
         lock_work_dir(cfg.work_dir)
     refuse_to_overwrite(cfg)
     prepare_distributed_env(cfg, args.launcher)
 
-    from mmengine.registry import RUNNERS
-    from mmengine.runner import Runner
-
+    from mmsiam.engine.runner import build_runner
     from mmsiam.models.utils import compile_model
 
     # mmsiam compiles the model's parts, not mmengine's whole train_step.
     compile_options = cfg.pop('compile', None)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
+    runner = build_runner(cfg)
     if keeps_freed_memory:
         runner.logger.info('CPU run: malloc keeps freed memory between '
                            'steps (mmsiam.utils.keep_freed_memory)')

@@ -103,6 +103,14 @@ def unknown_key_message(component: dict, key: str, where: str,
     inner = _misplaced_path(component, key, where)
     if inner:
         return f'{prefix}; it belongs to {inner}'
+    wrapped = component[key]
+    if key == 'dataset' and isinstance(wrapped, dict) and 'type' in wrapped:
+        # The type of a dataset wrapper was replaced, not the wrapped one's.
+        return (f'{prefix}: {where} wraps the dataset {where}.dataset '
+                f'({wrapped["type"]}). To use {component["type"]}, set '
+                f'{where}.dataset.type={component["type"]} and its arguments '
+                f'under {where}.dataset, and keep {where}.type the '
+                'wrapper\'s')
     hint = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
     guess = f'; did you mean "{hint[0]}"?' if hint else '.'
     return (f'{prefix}{guess} It takes: '

@@ -1,6 +1,8 @@
-"""The ImageNet linear-probe and fine-tuning configs, run for real on CPU:
-the tiny SiameseIM checkpoint's exported encoder trains 2 iterations on the
-ImageNet-layout digits and Accuracy is evaluated."""
+"""The ImageNet linear-probe, fine-tuning and 1% configs, run for real on
+CPU as docs/downstream.md runs them (``--demo-scale``): the tiny SiameseIM
+/ ConMIM pretrainings' exported encoders on the ImageNet-layout digits of
+make_tiny_datasets.py, evaluated by Accuracy."""
+import json
 import os.path as osp
 import re
 
@@ -8,9 +10,7 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from helpers.benchmark_overrides import (TINY_BEIT, TINY_VIT, fp32, pretrained,
-                                         small_loaders)
-from helpers import REPO, run_tool
+from helpers import REPO, run_demo_scale, run_demo_scale_launcher, run_tool
 
 CLASSIFICATION = osp.join(REPO, 'configs', 'benchmarks', 'classification')
 CONFIG = osp.join(CLASSIFICATION,
@@ -19,42 +19,10 @@ FINETUNE = osp.join(CLASSIFICATION,
                     'siameseim_vit-base-p16_8xb128-coslr-100e_in1k.py')
 CONMIM_FINETUNE = osp.join(CLASSIFICATION,
                            'conmim_vit-base-p16_8xb128-coslr-100e_in1k.py')
-TRAIN = osp.join(REPO, 'tools', 'train.py')
-DIST_TRAIN = osp.join(REPO, 'tools', 'benchmarks', 'classification',
-                      'dist_train.sh')
-
-
-@pytest.fixture(scope='module')
-def tiny_imagenet(tmp_path_factory):
-    out = tmp_path_factory.mktemp('cls') / 'data'
-    run_tool([osp.join(REPO, 'tools', 'misc', 'make_tiny_datasets.py'), out,
-              '--which', 'imagenet', '--num-train', 2, '--num-val', 1])
-    return out / 'imagenet'
-
-
-def shrink_for_cpu(cfg, root, checkpoint, arch=TINY_VIT):
-    """Documented overrides: data root, 64-pixel crops (72 resize), the tiny
-    encoder ``arch`` of the checkpoint's _demo pretraining (for the linear
-    probe all 4 blocks frozen), widths, 2 iterations of batch 10, fp32."""
-    fp32(cfg)
-    cfg.model.backbone.update(arch=arch, img_size=64, patch_size=8,
-                              init_cfg=pretrained(checkpoint))
-    if cfg.model.backbone.get('frozen_stages'):
-        cfg.model.backbone.frozen_stages = 4
-        cfg.model.neck.input_features = arch['embed_dims']
-    cfg.model.head.in_channels = arch['embed_dims']
-    for step in cfg.train_dataloader.dataset.pipeline:
-        if step.type == 'RandomResizedCrop':
-            step.scale = 64
-    for step in cfg.val_dataloader.dataset.pipeline:
-        if step.type == 'ResizeEdge':
-            step.scale = 72
-        if step.type == 'CenterCrop':
-            step.crop_size = 64
-    small_loaders(cfg, root, batch_size=10)
-    cfg.train_cfg.update(max_epochs=1, val_interval=1)
-    cfg.default_hooks.logger.interval = 1
-    return cfg
+LOGISTIC = osp.join(CLASSIFICATION,
+                    'siameseim_vit-base-p16_logistic-regression-1pct_in1k.py')
+# One epoch of the 4 x 10 tiny training digits at batch 10.
+TRAINED = r'Epoch\(train\) +\[1\]\[4/4\].*loss: [0-9.]+'
 
 
 def test_config_is_the_published_protocol():
@@ -68,15 +36,12 @@ def test_config_is_the_published_protocol():
 
 
 @pytest.mark.slow
-def test_linear_probe_trains_and_evaluates(tmp_path, tiny_imagenet,
+def test_linear_probe_trains_and_evaluates(tmp_path, tiny_benchmarks,
                                            backbone_checkpoint):
-    cfg = shrink_for_cpu(Config.fromfile(CONFIG), tiny_imagenet,
-                         backbone_checkpoint)
-    path = tmp_path / 'linear_tiny.py'
-    cfg.dump(str(path))
-    out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd']).stdout
+    out = run_demo_scale(CONFIG, backbone_checkpoint, tiny_benchmarks,
+                         tmp_path / 'wd').stdout
     assert 'StrictPretrainedViT: loaded' in out
-    assert re.search(r'Epoch\(train\) +\[1\]\[2/2\].*loss: [0-9.]+', out)
+    assert re.search(TRAINED, out)
     assert re.search(r'accuracy/top1: [0-9.]+', out)
     # Only the classifier learns: the whole encoder, its fresh norm included,
     # is frozen and left out of the optimizer.
@@ -86,16 +51,14 @@ def test_linear_probe_trains_and_evaluates(tmp_path, tiny_imagenet,
 
 
 @pytest.mark.slow
-def test_two_cpu_processes_train_through_dist_train(tmp_path, tiny_imagenet,
-                                                   backbone_checkpoint):
-    """tools/benchmarks/classification/dist_train.sh with 2 CPU processes
-    (gloo): the linear probe."""
-    cfg = shrink_for_cpu(Config.fromfile(CONFIG), tiny_imagenet,
-                         backbone_checkpoint)
-    path = tmp_path / 'linear_tiny.py'
-    cfg.dump(str(path))
-    out = run_tool([DIST_TRAIN, path, backbone_checkpoint, 2, '--work-dir',
-                    tmp_path / 'wd'], timeout=900).stdout
+def test_two_cpu_processes_train_through_dist_train(
+        tmp_path, tiny_benchmarks, backbone_checkpoint):
+    """The documented command, tools/benchmarks/classification/dist_train.sh
+    CONFIG CHECKPOINT 2 --demo-scale, with 2 CPU processes (gloo): the
+    linear probe."""
+    out = run_demo_scale_launcher('classification', CONFIG,
+                                  backbone_checkpoint, tiny_benchmarks,
+                                  tmp_path / 'wd').stdout
     assert 'Distributed training: True' in out
     assert re.search(r'Epoch\(train\) +\[1\]\[\d+/\d+\].*loss: [0-9.]+', out)
     assert re.search(r'accuracy/top1: [0-9.]+', out)
@@ -111,15 +74,12 @@ def test_finetune_config_is_the_published_recipe():
 
 
 @pytest.mark.slow
-def test_finetune_trains_and_evaluates(tmp_path, tiny_imagenet,
+def test_finetune_trains_and_evaluates(tmp_path, tiny_benchmarks,
                                        backbone_checkpoint):
-    cfg = shrink_for_cpu(Config.fromfile(FINETUNE), tiny_imagenet,
-                         backbone_checkpoint)
-    path = tmp_path / 'finetune_tiny.py'
-    cfg.dump(str(path))
-    out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd']).stdout
+    out = run_demo_scale(FINETUNE, backbone_checkpoint, tiny_benchmarks,
+                         tmp_path / 'wd').stdout
     assert 'StrictPretrainedViT: loaded' in out
-    assert re.search(r'Epoch\(train\) +\[1\]\[2/2\].*loss: [0-9.]+', out)
+    assert re.search(TRAINED, out)
     assert re.search(r'accuracy/top1: [0-9.]+', out)
     # The position embedding stays as pretrained; the rest is fine-tuned.
     pretrained_state = torch.load(backbone_checkpoint,
@@ -152,15 +112,12 @@ def test_conmim_finetune_config_is_the_published_recipe():
 
 
 @pytest.mark.slow
-def test_conmim_finetune_trains_from_the_teacher(tmp_path, tiny_imagenet,
+def test_conmim_finetune_trains_from_the_teacher(tmp_path, tiny_benchmarks,
                                                  conmim_backbone_checkpoint):
-    cfg = shrink_for_cpu(Config.fromfile(CONMIM_FINETUNE), tiny_imagenet,
-                         conmim_backbone_checkpoint, arch=TINY_BEIT)
-    path = tmp_path / 'conmim_finetune_tiny.py'
-    cfg.dump(str(path))
-    out = run_tool([TRAIN, path, '--work-dir', tmp_path / 'wd']).stdout
+    out = run_demo_scale(CONMIM_FINETUNE, conmim_backbone_checkpoint,
+                         tiny_benchmarks, tmp_path / 'wd').stdout
     assert 'StrictPretrainedBEiTViT: loaded' in out
-    assert re.search(r'Epoch\(train\) +\[1\]\[2/2\].*loss: [0-9.]+', out)
+    assert re.search(TRAINED, out)
     assert re.search(r'accuracy/top1: [0-9.]+', out)
     exported = torch.load(conmim_backbone_checkpoint,
                           weights_only=True)['state_dict']
@@ -173,30 +130,18 @@ def test_conmim_finetune_trains_from_the_teacher(tmp_path, tiny_imagenet,
 
 
 @pytest.mark.slow
-def test_logistic_regression_on_frozen_features(tmp_path, tiny_imagenet,
+def test_logistic_regression_on_frozen_features(tmp_path, tiny_benchmarks,
                                                 backbone_checkpoint):
-    import json
-    config = osp.join(
-        CLASSIFICATION,
-        'siameseim_vit-base-p16_logistic-regression-1pct_in1k.py')
-    cfg = Config.fromfile(config)
+    cfg = Config.fromfile(LOGISTIC)
     assert cfg.logistic_regression.fraction == 0.01
     assert cfg.backbone.out_type == 'cls_token'
     tool = osp.join(REPO, 'tools', 'benchmarks', 'classification',
                     'logistic_regression.py')
-    # Documented overrides: the tiny encoder, 64-pixel crops, the data root.
-    cfg.backbone.update(arch=TINY_VIT, img_size=64, patch_size=8)
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        loader.update(batch_size=10, num_workers=0, persistent_workers=False)
-        loader.dataset.data_root = str(tiny_imagenet)
-        loader.dataset.pipeline[1].scale = 72
-        loader.dataset.pipeline[2].crop_size = 64
-    path = tmp_path / 'logistic_tiny.py'
-    cfg.dump(str(path))
-    out = run_tool([tool, path, backbone_checkpoint, '--work-dir', tmp_path,
+    out = run_tool([tool, LOGISTIC, backbone_checkpoint, '--demo-scale',
+                    tiny_benchmarks, '--work-dir', tmp_path,
                     '--fraction', 0.5]).stdout
     assert 'StrictPretrainedViT: loaded' in out
-    assert 'train features: 10/10' in out and 'val features: 10/10' in out
+    assert 'train features: 20/20' in out and 'val features: 30/30' in out
     results = json.loads((tmp_path / 'logistic_regression.json').read_text())
-    assert results['train_images'] == 10  # half of 2 per class
+    assert results['train_images'] == 20  # half of 4 per class
     assert 0 <= results['accuracy/top1'] <= results['accuracy/top5'] <= 100

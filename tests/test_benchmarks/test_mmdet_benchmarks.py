@@ -1,8 +1,9 @@
-"""Every mmdet benchmark config, run for real on CPU: a checkpoint in
-mmsiam's pretraining layout, exported with extract_backbone.py, trains 2
+"""Every mmdet benchmark config, run for real on CPU as docs/downstream.md
+runs it (``--demo-scale``): a tiny ``_demo`` pretraining's export trains 2
 iterations on tiny COCO / LVIS and is evaluated by CocoMetric / LVISMetric.
-ViT configs use the tiny SiameseIM run; ResNet configs a ResNet-50 written
-in the same layout (until a ResNet method lands)."""
+ViT configs take the SiameseIM demo's encoder, ResNet configs the width-16
+ResNet-18 of ``make demo`` (MULAN)."""
+import os
 import os.path as osp
 import re
 
@@ -10,61 +11,25 @@ import pytest
 import torch
 from mmengine.config import Config
 
-from helpers.benchmark_overrides import (pretrained, small_images, tiny_data,
-                                         tiny_vitdet)
-from helpers import REPO, run_tool
+from helpers import REPO, run_demo_scale, run_demo_scale_launcher
 
 BENCHMARKS = osp.join(REPO, 'configs', 'benchmarks', 'mmdet')
-TRAIN = osp.join(REPO, 'tools', 'train.py')
-DIST_TRAIN = osp.join(REPO, 'tools', 'benchmarks', 'mmdet', 'dist_train.sh')
-COCO_ANN = 'annotations/instances_val2017.json'
-LVIS_ANN = 'annotations/lvis_v1_val.json'
 CASES = {
     'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py':
-    ('vit', 'coco', COCO_ANN, 'coco/segm_mAP'),
+    ('vit', 'coco/segm_mAP'),
     'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_lvis-v1.py':
-    ('vit', 'lvis_v1', LVIS_ANN, 'lvis/segm_APr'),
-    'mask-rcnn_r50-fpn_8xb2-1x_coco.py':
-    ('resnet', 'coco', COCO_ANN, 'coco/segm_mAP'),
+    ('vit', 'lvis/segm_APr'),
+    'mask-rcnn_r50-fpn_8xb2-1x_coco.py': ('resnet', 'coco/segm_mAP'),
     'mask-rcnn_r50-fpn_8xb2-sample1e-3-ms-1x_lvis-v1.py':
-    ('resnet', 'lvis_v1', LVIS_ANN, 'lvis/segm_APr'),
+    ('resnet', 'lvis/segm_APr'),
 }
-
-
-@pytest.fixture(scope='session')
-def resnet_checkpoint(tmp_path_factory):
-    """A ResNet-50 in mmsiam's pretraining layout, exported."""
-    from mmpretrain.models import ResNet
-    folder = tmp_path_factory.mktemp('resnet')
-    weights = ResNet(depth=50).state_dict()
-    state = {f'backbone.{k}': v for k, v in weights.items()}
-    state.update({f'target.module.0.{k}': v.clone()
-                  for k, v in weights.items()})
-    torch.save({'state_dict': state, 'meta': {}}, folder / 'pretrain.pth')
-    run_tool([osp.join(REPO, 'tools', 'model_converters',
-                       'extract_backbone.py'), folder / 'pretrain.pth',
-              folder / 'backbone.pth'])
-    return folder / 'backbone.pth'
+VITDET_COCO = osp.join(
+    BENCHMARKS, 'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py')
 
 
 def test_every_config_is_covered():
-    shipped = {p for p in __import__('os').listdir(BENCHMARKS)
-               if p.endswith('.py')}
+    shipped = {p for p in os.listdir(BENCHMARKS) if p.endswith('.py')}
     assert shipped == set(CASES)
-
-
-def _tiny_config(name, tmp_path, tiny_benchmarks, checkpoint):
-    kind, data, ann, _ = CASES[name]
-    cfg = Config.fromfile(osp.join(BENCHMARKS, name))
-    small_images(cfg)
-    if kind == 'vit':
-        tiny_vitdet(cfg, checkpoint)
-    else:  # the config's own ResNet-50
-        cfg.model.backbone.init_cfg = pretrained(checkpoint)
-    tiny_data(cfg, tiny_benchmarks / data, ann)
-    path = tmp_path / name
-    cfg.dump(str(path))
-    return path
 
 
 @pytest.mark.slow
@@ -72,27 +37,27 @@ def _tiny_config(name, tmp_path, tiny_benchmarks, checkpoint):
 def test_pretrained_model_trains_and_evaluates(name, tmp_path,
                                                tiny_benchmarks,
                                                backbone_checkpoint,
-                                               resnet_checkpoint):
-    kind, _, _, metric = CASES[name]
-    checkpoint = backbone_checkpoint if kind == 'vit' else resnet_checkpoint
-    config = _tiny_config(name, tmp_path, tiny_benchmarks, checkpoint)
-    out = run_tool([TRAIN, config, '--work-dir', tmp_path / 'wd'],
-                   timeout=900).stdout
+                                               mulan_backbone_checkpoint):
+    kind, metric = CASES[name]
+    checkpoint = (backbone_checkpoint
+                  if kind == 'vit' else mulan_backbone_checkpoint)
+    out = run_demo_scale(osp.join(BENCHMARKS, name), checkpoint,
+                         tiny_benchmarks, tmp_path / 'wd').stdout
+    assert re.search(r'--demo-scale: the checkpoint\'s .*128-pixel images',
+                     out)
     assert re.search(r'\w+: loaded \d+ pretrained tensors', out)
     assert re.search(r'\(train\) +(\[\d+\])?\[2/2\].*loss: [0-9.]+', out)
     assert re.search(re.escape(metric) + r': -?[0-9.]+', out)
 
 
 @pytest.mark.slow
-def test_two_cpu_processes_train_through_dist_train(tmp_path, tiny_benchmarks,
-                                                   backbone_checkpoint):
-    """tools/benchmarks/mmdet/dist_train.sh with 2 CPU processes (gloo):
-    ViTDet Mask R-CNN on the tiny COCO set."""
-    name = 'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py'
-    config = _tiny_config(name, tmp_path, tiny_benchmarks,
-                          backbone_checkpoint)
-    out = run_tool([DIST_TRAIN, config, backbone_checkpoint, 2,
-                    '--work-dir', tmp_path / 'wd'], timeout=900).stdout
+def test_two_cpu_processes_train_through_dist_train(
+        tmp_path, tiny_benchmarks, backbone_checkpoint):
+    """The documented command, tools/benchmarks/mmdet/dist_train.sh
+    CONFIG CHECKPOINT 2 --demo-scale, with 2 CPU processes (gloo): ViTDet
+    Mask R-CNN on the tiny COCO set."""
+    out = run_demo_scale_launcher('mmdet', VITDET_COCO, backbone_checkpoint,
+                                  tiny_benchmarks, tmp_path / 'wd').stdout
     assert 'Distributed training: True' in out
     assert re.search(r'\(train\) +(\[\d+\])?\[\d+/\d+\].*loss: [0-9.]+', out)
     assert re.search(r'coco/segm_mAP: -?[0-9.]+', out)
@@ -117,16 +82,21 @@ def test_config_is_the_published_vitdet_recipe():
 @pytest.mark.slow
 def test_wrong_checkpoint_fails_loudly(tmp_path, tiny_benchmarks,
                                        backbone_checkpoint):
-    name = 'mask-rcnn_vit-base-p16-vitdet_8xb8-amp-lsj-100e_coco.py'
-    config = _tiny_config(name, tmp_path, tiny_benchmarks,
-                          backbone_checkpoint)
     state = torch.load(backbone_checkpoint, weights_only=True)
     del state['state_dict']['backbone.layers.1.attn.qkv.weight']
     broken = tmp_path / 'broken.pth'
     torch.save(state, broken)
-    proc = run_tool([
-        TRAIN, config, '--work-dir', tmp_path / 'wd', '--cfg-options',
-        f'model.backbone.init_cfg.checkpoint={broken}'
-    ], check=False)
+    proc = run_demo_scale(VITDET_COCO, broken, tiny_benchmarks,
+                          tmp_path / 'wd', check=False)
     assert proc.returncode != 0
     assert 'layers.1.attn.qkv.weight' in proc.stdout
+
+
+@pytest.mark.slow
+def test_demo_scale_refuses_an_encoder_of_another_kind(
+        tmp_path, tiny_benchmarks, mulan_backbone_checkpoint):
+    proc = run_demo_scale(VITDET_COCO, mulan_backbone_checkpoint,
+                          tiny_benchmarks, tmp_path / 'wd', check=False)
+    assert proc.returncode != 0
+    assert ('the checkpoint holds a ResNet encoder and the config a '
+            'mmsiam.ViTDet' in proc.stdout)

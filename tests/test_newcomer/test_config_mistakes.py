@@ -5,7 +5,7 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
-from helpers import DEMO_PRETRAIN_CONFIG, load_tool
+from helpers import DEMO_PRETRAIN_CONFIG, DIST_TRAIN, load_tool, run_tool
 from mmsiam.config_checks import check_config
 from mmsiam.config_checks.errors import ConfigKeyError
 
@@ -55,3 +55,32 @@ def test_data_root_on_the_built_in_digits_is_an_error(tmp_path):
     checked(DEMO_PRETRAIN_CONFIG, [
         option, 'train_dataloader.dataset.dataset.type=UnlabeledImageFolder'
     ])
+
+
+def test_a_type_set_on_a_dataset_wrapper_points_to_the_wrapped_one(tmp_path):
+    """Issue #33 item 13: the type set on the wrapper gave "did you mean
+    data_root", pointing the wrong way."""
+    Image.new('RGB', (32, 32)).save(tmp_path / 'photo.jpg')
+    with pytest.raises(
+            ConfigKeyError,
+            match=r'train_dataloader.dataset wraps the dataset '
+            r'train_dataloader.dataset.dataset \(MNIST5k\). To use '
+            r'UnlabeledImageFolder, set '
+            r'train_dataloader.dataset.dataset.type=UnlabeledImageFolder'):
+        checked(DEMO_PRETRAIN_CONFIG, [
+            'train_dataloader.dataset.type=UnlabeledImageFolder',
+            f'train_dataloader.dataset.data_root={tmp_path}'
+        ])
+
+
+@pytest.mark.slow
+def test_a_two_process_error_is_in_torchruns_root_cause(tmp_path):
+    """Issue #33 item 13: the error sat 40 lines above torchrun's empty
+    "Root Cause" block; tools/train.py records it for torchrun."""
+    proc = run_tool([
+        DIST_TRAIN, DEMO_PRETRAIN_CONFIG, 2, '--work-dir', tmp_path,
+        '--cfg-options', 'train_dataloder.batch_size=8'
+    ], check=False)
+    assert proc.returncode != 0
+    root_cause = proc.stdout[proc.stdout.index('Root Cause'):]
+    assert 'did you mean "train_dataloader"?' in root_cause

@@ -17,6 +17,8 @@ pytestmark = pytest.mark.slow
 DIST_TRAIN = osp.join(REPO, 'tools', 'dist_train.sh')
 EXTRACT = osp.join(REPO, 'tools', 'model_converters', 'extract_backbone.py')
 FSDP = ['--strategy', 'fsdp']
+# The line the FSDP strategy logs when it has sharded the model.
+SHARDED = 'FSDP: the model is sharded over 2 processes'
 # 32 digits shared by 2 processes at batch 16: one optimizer step per
 # epoch; no warm-up, so that the first step moves the weights.
 ONE_STEP_OPTIONS = TINY_DEMO_OPTIONS + [
@@ -62,8 +64,8 @@ def test_one_fsdp_step_equals_one_ddp_step(config, tmp_path):
         losses[strategy] = logged_losses(work_dir)[1]
         states[strategy] = torch.load(
             work_dir / 'epoch_1.pth', weights_only=True)['state_dict']
-    assert "runner_type = 'FlexibleRunner'" in outputs['fsdp']
-    assert 'FlexibleRunner' not in outputs['ddp']
+    assert SHARDED in outputs['fsdp']
+    assert SHARDED not in outputs['ddp']
     assert losses['fsdp'] == pytest.approx(losses['ddp'], rel=1e-6)
     ddp, fsdp = states['ddp'], states['fsdp']
     assert ddp.keys() == fsdp.keys()
@@ -88,6 +90,12 @@ def fsdp_run(tmp_path_factory):
 def test_fsdp_run_trains_checkpoints_and_monitors(fsdp_run):
     work_dir, out = fsdp_run
     assert 'Distributed training: True' in out
+    # Issue #33 item 13: a line says the model is sharded, and no warning
+    # about a registry that mmsiam lacked.
+    assert re.search(r'FSDP: the model is sharded over 2 processes '
+                     r'\(FULL_SHARD\) in \d+ units; this process holds '
+                     r'[\d,]+ of its [\d,]+ parameter elements', out)
+    assert 'Failed to search registry with scope "mmsiam"' not in out
     # 64 digits shared by 2 processes at batch 16: 2 iterations per epoch.
     assert 'Epoch(train) [2][2/2]' in out
     assert sorted(p.name for p in work_dir.glob('*.pth')) == [
@@ -110,7 +118,7 @@ def test_killed_fsdp_run_resumes_exactly(fsdp_run, tmp_path):
     out = resume_after_kill(DEMO_PRETRAIN_CONFIG, fsdp_run[0], tmp_path,
                             TINY_DEMO_OPTIONS, launcher=[DIST_TRAIN],
                             args=FSDP)
-    assert "runner_type = 'FlexibleRunner'" in out
+    assert SHARDED in out
 
 
 def test_fsdp_checkpoint_exports_its_backbone(fsdp_run, tmp_path):

@@ -86,6 +86,23 @@ def test_demo_trains_and_reports_outputs(demo_run):
     assert {'epoch_1.pth', 'epoch_2.pth'} <= set(os.listdir(work_dir))
 
 
+@pytest.mark.slow
+def test_console_shows_the_run_not_the_whole_config(demo_run):
+    """Issue #33 item 13: 860 lines before the first training line. The
+    environment, config, hook order and parameter settings are one line
+    each on the console and whole in the log file."""
+    stdout = demo_run[1]
+    log = re.search(r'Log: (\S+\.log)', stdout).group(1)
+    before_training = stdout[:stdout.index('Epoch(train)')].splitlines()
+    assert len(before_training) < 40, '\n'.join(before_training)
+    for name in ('System environment', 'Config', 'Hook order'):
+        assert re.search(rf'{name}: \d+ lines, in {re.escape(log)}', stdout)
+    assert re.search(r'paramwise_options of \d+ parameter tensors '
+                     r'\(weight_decay=0.0: \d+\)', stdout)
+    log_text = open(log).read()
+    assert 'Config:\n' in log_text and 'paramwise_options -- ' in log_text
+
+
 def _knn_top1(log_text):
     """{epoch: kNN top-1} of the validation lines."""
     return {

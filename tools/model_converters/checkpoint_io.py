@@ -1,14 +1,22 @@
-"""Reading official checkpoints and writing mmsiam checkpoints safely."""
+"""Reading official checkpoints and writing mmsiam checkpoints safely; a
+converter's error for an unreadable input file."""
 import argparse
 import contextlib
 import os.path as osp
+import sys
 import time
 from typing import Dict
 
 import torch
 
 from mmsiam.checkpoint.atomic_files import atomic_write
-from mmsiam.checkpoint.safe_loading import load_checkpoint_file
+from mmsiam.checkpoint.safe_loading import (CorruptCheckpointError,
+                                            load_checkpoint_file)
+
+# What to convert instead of an unreadable file (``{dir}``: its folder).
+EXPORT_ANOTHER = ('Export another checkpoint of its work dir instead, e.g. '
+                  'an earlier {dir}/epoch_N.pth')
+DOWNLOAD_AGAIN = 'Download or copy the file again'
 
 
 def file_size(path: str) -> str:
@@ -26,16 +34,34 @@ def timed_step(message: str):
     print(f'  done in {time.perf_counter() - start:.1f} s', flush=True)
 
 
+@contextlib.contextmanager
+def exit_if_unreadable(path: str, advice: str):
+    """End the converter when loading ``path`` in the block raises
+    :class:`CorruptCheckpointError` (a truncated or corrupt file), with an
+    error that names the file and gives ``advice`` (what to convert
+    instead; ``{dir}`` is the file's folder), in place of the training
+    message's advice to ``--resume``."""
+    try:
+        yield
+    except CorruptCheckpointError:
+        sys.exit(f'error: {path}: the checkpoint is unreadable: the file '
+                 'is truncated or corrupt (its writing or copying was '
+                 'probably cut short), so nothing was converted. '
+                 + advice.format(dir=osp.dirname(path) or '.') + '.')
+
+
 def load_official_checkpoint(path: str) -> dict:
     """An official training or release file as saved.
 
     Loaded weights-only (:func:`load_checkpoint_file`);
     ``argparse.Namespace`` (the ``args`` entry of official training files)
-    is the one extra type allowed.
+    is the one extra type allowed. A truncated file ends the converter with
+    an error that names it (:func:`exit_if_unreadable`).
     """
     if not osp.isfile(path):
         raise FileNotFoundError(f'{path}: no such checkpoint file')
-    with timed_step(f'loading {path} ({file_size(path)})'):
+    with timed_step(f'loading {path} ({file_size(path)})'), \
+            exit_if_unreadable(path, DOWNLOAD_AGAIN):
         return load_checkpoint_file(path, extra_globals=[argparse.Namespace])
 
 

@@ -1,10 +1,15 @@
 #!/usr/bin/env python
 """Export the encoder of an mmsiam pretraining checkpoint for downstream use.
 
-Writes ``{'state_dict': {'backbone.<key>': ...}, 'meta': ...}`` with
-mmpretrain ViT / ResNet key names, which every downstream config of this
-repository loads with
+Writes ``{'state_dict': {'backbone.<key>': ...}, 'meta': {source, branch,
+method, backbone}}`` with mmpretrain ViT / ResNet key names, which every
+downstream config of this repository loads with
 ``init_cfg=dict(type='Pretrained', checkpoint=OUT, prefix='backbone.')``.
+``backbone`` is the encoder config of the pretraining run
+(:func:`mmsiam.checkpoint.encoder_config.encoder_config_of`; None when the
+checkpoint records none): what the weights do not tell, such as a ViT's
+number of heads, which ``mmsiam_to_timm.py`` needs for an encoder that no
+timm model name has.
 
 Branches:
 
@@ -13,8 +18,12 @@ Branches:
   mmsiam method.
 
 The default is the branch each method's paper evaluates (SiameseIM: online;
-ConMIM: target, the teacher); the method is read from the config stored in
-the checkpoint. The optimizer, message hub and the other branch are dropped.
+ConMIM: target, the teacher), or the one encoder of a file without a target
+branch (a ``backbone.*`` file, whose ``meta`` names its branch); the method
+and encoder config are read from the config stored in the checkpoint
+(``meta['cfg']``). The optimizer, message hub and the other branch are
+dropped. A truncated or unreadable checkpoint ends the
+tool with an error naming it (export another checkpoint of the work dir).
 A BEiT-style shared relative position bias (ConMIM) is written as one table
 per block (``backbone.layers.<i>.attn.relative_position_bias_table``), the
 form mmpretrain's ``BEiTViT(use_rel_pos_bias=True)`` and mmseg's ``BEiT``
@@ -31,8 +40,10 @@ import sys
 from mmengine.config import Config
 from mmengine.runner.checkpoint import _load_checkpoint
 
+from mmsiam.checkpoint.encoder_config import encoder_config_of
 from mmsiam.runtime import setup_runtime
-from checkpoint_io import file_size, save_checkpoint, timed_step
+from checkpoint_io import (EXPORT_ANOTHER, exit_if_unreadable, file_size,
+                           save_checkpoint, timed_step)
 from key_mapping import expand_shared_rel_pos_bias
 
 BRANCH_PREFIX = {'online': 'backbone.', 'target': 'target.module.0.'}
@@ -106,38 +117,51 @@ def load_backbone(path: str, branch: str = None):
     Args:
         path (str): A pretraining checkpoint, or a ``backbone.*`` file.
         branch (str, optional): 'online' or 'target'; None: the branch the
-            method's paper evaluates.
+            method's paper evaluates, or the one encoder of a file without
+            a target branch.
 
     Returns:
-        tuple: ``backbone.*`` state dict (a shared relative position bias
-        copied into every block), the method ('' if unknown) and the branch.
-        A checkpoint without the branch ends the tool with an error that
-        names the file.
+        tuple[dict, dict]: ``backbone.*`` state dict (a shared relative
+        position bias copied into every block), and what the exports
+        record in their ``meta``: ``method`` ('' if unknown), ``branch``
+        and the encoder config ``backbone`` (:func:`encoder_config_of`;
+        None if the checkpoint records none). A checkpoint
+        that is unreadable or lacks the branch ends the tool with an error
+        that names the file.
     """
-    with timed_step(f'loading {path} ({file_size(path)})'):
+    with timed_step(f'loading {path} ({file_size(path)})'), \
+            exit_if_unreadable(path, EXPORT_ANOTHER):
         checkpoint = _load_checkpoint(path, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
-    method = method_of(checkpoint)
-    branch = branch or PAPER_BRANCH.get(method, 'online')
+    info = dict(method=method_of(checkpoint),
+                backbone=encoder_config_of(checkpoint))
+    # A file without a target branch (a backbone.* file) has one encoder:
+    # the branch it was exported from, if its meta says.
+    one_encoder = not any(k.startswith(BRANCH_PREFIX['target'])
+                          for k in state_dict)
+    branch = branch or ('online' if one_encoder else
+                        PAPER_BRANCH.get(info['method'], 'online'))
     try:
         weights = extract(state_dict, branch)
     except KeyError as err:
         sys.exit(f'error: {path}: {err.args[0]}')
+    info['branch'] = ((checkpoint.get('meta') or {}).get('branch', branch)
+                      if one_encoder else branch)
     if expand_shared_rel_pos_bias(weights):
         print('note: the shared relative position bias was copied into '
               'every block')
-    return weights, method, branch
+    return weights, info
 
 
 def main(argv=None):
     args = parse_args(argv)
     setup_runtime()
-    weights, method, branch = load_backbone(args.checkpoint, args.branch)
-    meta = dict(source=args.checkpoint, branch=branch, method=method)
-    save_checkpoint(dict(state_dict=weights, meta=meta), args.out,
-                    overwrite=args.overwrite)
-    print(f'{method or "unknown method"}: wrote {len(weights)} {branch} '
-          f'backbone keys to {args.out}')
+    weights, info = load_backbone(args.checkpoint, args.branch)
+    save_checkpoint(dict(state_dict=weights,
+                         meta=dict(source=args.checkpoint, **info)),
+                    args.out, overwrite=args.overwrite)
+    print(f'{info["method"] or "unknown method"}: wrote {len(weights)} '
+          f'{info["branch"]} backbone keys to {args.out}')
 
 
 if __name__ == '__main__':

@@ -5,6 +5,7 @@ from typing import Optional, Set
 import torch
 import torch.distributed as dist
 from mmengine._strategy import FSDPStrategy
+from mmengine.logging import print_log
 from mmengine.optim import BaseOptimWrapper, build_optim_wrapper
 from torch import nn
 from torch.distributed.fsdp import FullyShardedDataParallel
@@ -179,6 +180,7 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
         else:
             self.model_wrapper.setdefault('device_id', torch.device('cpu'))
             broadcast_module_states(model)
+        total = sum(p.numel() for p in model.parameters())
         wrapped = super()._wrap_model(model)
         # FSDP sets up its root at the first forward of the outer unit; the
         # kNN monitor calls the encoder's unit before any training step,
@@ -187,6 +189,7 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
         with wrapped.no_sync():
             pass
         check_target_shards(wrapped)
+        print_log(sharding_summary(wrapped, total), logger='current')
         return wrapped
 
     def optim_state_dict(self) -> dict:
@@ -243,6 +246,17 @@ def fsdp_optim_wrapper_cfg(cfg: dict) -> dict:
 
 
 @torch.no_grad()
+def sharding_summary(model: FullyShardedDataParallel, total: int) -> str:
+    """One log line that says how ``model`` (``total`` parameter elements
+    before sharding) is sharded."""
+    units = FullyShardedDataParallel.fsdp_modules(model)
+    # use_orig_params: each parameter is a view of this process's shard.
+    local = sum(p.numel() for p in model.parameters())
+    return (f'FSDP: the model is sharded over {model.world_size} processes '
+            f'({model.sharding_strategy.name}) in {len(units)} units; this '
+            f'process holds {local:,} of its {total:,} parameter elements')
+
+
 def broadcast_module_states(module: nn.Module) -> None:
     """Give every process the parameters and buffers of process 0."""
     for tensor in module.state_dict(keep_vars=True).values():

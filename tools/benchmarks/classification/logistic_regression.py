@@ -35,6 +35,7 @@ from mmsiam.config_checks import check_config
 from mmsiam.registry import DATASETS, MODELS
 from mmsiam.runtime import setup_runtime
 from mmsiam.utils import default_work_dir, register_all_modules
+from mmsiam.utils.demo_scale import add_demo_scale_argument, apply_demo_scale
 
 
 def parse_args(argv=None):
@@ -46,6 +47,7 @@ def parse_args(argv=None):
     parser.add_argument('--fraction', type=float,
                         help='training images per class (overrides config)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    add_demo_scale_argument(parser)
     return parser.parse_args(argv)
 
 
@@ -93,6 +95,8 @@ def main(argv=None):
     setup_runtime()
     register_all_modules(init_default_scope=False)
     cfg = Config.fromfile(args.config)
+    if args.demo_scale:
+        print(apply_demo_scale(cfg, args.checkpoint, args.demo_scale))
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     check_config(cfg, phase='train')
