@@ -67,11 +67,15 @@ def time_kernel(kernel, shape, amp: bool, device, repeats: int) -> float:
     return 1e3 * sorted(times)[len(times) // 2]
 
 
-def main(argv=None):
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--batch-size', type=int, default=4)
     parser.add_argument('--repeats', type=int, default=10)
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     low = 'bf16' if device.type == 'cpu' else 'fp16'
     print(f'device: {device.type}, threads: {torch.get_num_threads()}, '

@@ -35,7 +35,7 @@ from pathlib import Path
 DEFAULT_CACHE = Path.home() / '.cache' / 'mmsiam' / 'wheels'
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Build mmcv with ops from source and cache the wheel.')
     parser.add_argument('--version', default='2.1.0', help='mmcv version')
@@ -52,7 +52,7 @@ def parse_args():
     parser.add_argument(
         '--force', action='store_true',
         help='rebuild even if a cached wheel exists')
-    return parser.parse_args()
+    return parser.parse_args(argv)
 
 
 def log(msg):
