@@ -74,6 +74,10 @@ def test_training_skips_bad_files(tmp_path):
     assert 'truncated.jpg: truncated JPEG (no end-of-image marker)' in out
     assert 'garbage.jpg: not a decodable image' in out
     assert 'skipped by this data-loader worker, max_skipped=2' in out
+    # Issue #33 item 13: the count of 8 images includes the skipped ones.
+    assert ("another image of the data set takes its place, so the epoch "
+            "keeps its length and the data set's image count still "
+            "includes it") in out
     assert 'Epoch(train) [1][4/4]' in out  # 8 files, every batch full
     assert (tmp_path / 'wd' / 'epoch_1.pth').is_file()
 

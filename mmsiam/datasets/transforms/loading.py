@@ -88,9 +88,11 @@ class LoadImageOrSkip(LoadImageFromFile):
             return None
         self.skipped[path] = problem
         print_log(
-            f'skipped unreadable image {path}: {problem} ({len(self.skipped)}'
-            f' skipped by this data-loader worker, max_skipped='
-            f'{self.max_skipped})',
+            f'skipped unreadable image {path}: {problem}; another image '
+            'of the data set takes its place, so the epoch keeps its length '
+            f'and the data set\'s image count still includes it '
+            f'({len(self.skipped)} skipped by this data-loader worker, '
+            f'max_skipped={self.max_skipped})',
             logger='current', level=logging.WARNING)
         if len(self.skipped) > self.max_skipped:
             shown = '; '.join(f'{p} ({why})'
