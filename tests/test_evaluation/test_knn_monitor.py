@@ -325,6 +325,9 @@ def test_imagenet_configs_take_the_knn_base(tmp_path):
         assert cfg.val_cfg.type == 'KNNValLoop'
         assert cfg.val_cfg.bank_dataloader.dataset.num_per_class == 100
         assert cfg.val_evaluator.type == 'KNNAccuracy'
+        for loader in (cfg.val_dataloader, cfg.val_cfg.bank_dataloader):
+            pipeline = loader.dataset.dataset.pipeline
+            assert pipeline[0].type == 'LoadImageOrSkip'
         backbone = cfg.model.backbone.type
         if 'ResNet' in backbone or 'ConMIM' in backbone:
             assert '# With the kNN monitor: val_cfg = dict(feature=' in open(

@@ -6,8 +6,10 @@
 # queries a subset of val: `num_per_class` sets the subsets' size (100 and
 # 10 per class: 100k + 10k images, a few minutes per evaluation on 8 GPUs;
 # the bank's features are held on every GPU, 100k x 768 floats = 0.3 GB).
+# An unreadable image is skipped with a warning naming it (another image of
+# the split takes its place), as in the training pipelines.
 knn_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadImageOrSkip'),
     dict(
         type='ResizeEdge',
         scale=256,
