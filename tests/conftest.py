@@ -56,12 +56,16 @@ def backbone_checkpoint(demo_run, tmp_path_factory):
 
 
 @pytest.fixture(scope='session')
-def mulan_backbone_checkpoint(tmp_path_factory):
-    """The width-16 ResNet-18 of `make demo` (MULAN-MoCo v3) after 2 tiny
-    epochs, exported."""
-    work_dir, _ = train_tiny(DEMO_PRETRAIN_CONFIG, tmp_path_factory,
-                             'make_demo')
-    return export_backbone(work_dir, tmp_path_factory, 'mulan')
+def make_demo_run(tmp_path_factory):
+    """`make demo`'s config (MULAN-MoCo v3, width-16 ResNet-18) trained
+    for 2 tiny epochs."""
+    return train_tiny(DEMO_PRETRAIN_CONFIG, tmp_path_factory, 'make_demo')
+
+
+@pytest.fixture(scope='session')
+def mulan_backbone_checkpoint(make_demo_run, tmp_path_factory):
+    """The width-16 ResNet-18 of the tiny `make demo` run, exported."""
+    return export_backbone(make_demo_run[0], tmp_path_factory, 'mulan')
 
 
 @pytest.fixture(scope='session')
