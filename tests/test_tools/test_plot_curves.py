@@ -12,12 +12,12 @@ pytestmark = pytest.mark.slow
 TOOL = osp.join(REPO, 'tools', 'analysis_tools', 'plot_curves.py')
 
 
-def test_plots_loss_lr_momentum_and_knn(conmim_run, tmp_path):
+def test_plots_loss_lr_momentum_knn_and_probe(conmim_run, tmp_path):
     out = tmp_path / 'curves.png'
     proc = run_tool([TOOL, conmim_run[0], '--out', out])
-    assert 'loss, lr, momentum, knn/top1' in proc.stdout
+    assert 'loss, lr, momentum, knn/top1, probe/top1' in proc.stdout
     image = Image.open(out)
-    assert image.size == (700, 960)  # 4 panels of 7 x 2.4 inches at 100 dpi
+    assert image.size == (700, 1200)  # 5 panels of 7 x 2.4 in. at 100 dpi
     assert len(set(image.convert('L').getdata())) > 10  # not blank
 
 
@@ -26,6 +26,8 @@ def test_validation_scalars_are_per_epoch(conmim_run):
     series, units = plot_curves.read_scalars(str(conmim_run[0]))
     # Before training and after each of the 2 epochs.
     assert sorted(series['knn/top1']) == [0, 1, 2]
+    # The online probe from the first evaluation after training began.
+    assert sorted(series['probe/top1']) == [1, 2]
     assert units['knn/top1'] == 'epoch' and units['loss'] == 'iteration'
     # Validation timings do not overwrite the training ones.
     assert sorted(series['time']) == sorted(series['loss'])

@@ -19,7 +19,7 @@ import os.path as osp
 import sys
 from collections import defaultdict
 
-DEFAULT_KEYS = ('loss', 'lr', 'momentum', 'knn/top1')
+DEFAULT_KEYS = ('loss', 'lr', 'momentum', 'knn/top1', 'probe/top1')
 # KNNValLoop logs its raw-pixel reference as '<metric>_raw_pixels'.
 RAW_PIXELS_SUFFIX = '_raw_pixels'
 

@@ -30,6 +30,10 @@ val_cfg = dict(
             dataset=dict(
                 type='MNIST5k', split='train', pipeline=knn_pipeline))),
     feature='cls',
-    branch='online')
+    branch='online',
+    # A linear probe on the same feature, trained on the labels of the
+    # pretraining batches (SGD lr 0.1; weights unchanged by it) and scored
+    # with the kNN: probe/top1 (OnlineLinearProbeHook).
+    online_probe=dict())
 # k 20, T 0.07: the MULAN / DINO monitor settings.
 val_evaluator = dict(type='KNNAccuracy', k=20, temperature=0.07, topk=(1, 5))

@@ -161,4 +161,3 @@ class NonFiniteGuardHook(Hook):
                 f'{message}. Stopping: the weights are those of the last '
                 f'finite step; the last checkpoint is {last}. Lower the '
                 'learning rate or check the data, then resume.')
-

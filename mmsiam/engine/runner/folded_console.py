@@ -55,6 +55,7 @@ class FoldLongMessages(logging.Filter):
         self.handler = handler
         self.log_file = log_file
         self.settings = Counter()  # of the parameter lines held back
+        self.first_held = None  # the first of them, for the summary's time
 
     def emit_line(self, record: logging.LogRecord, text: str) -> None:
         """``text`` on the console with ``record``'s time and level."""
@@ -66,14 +67,17 @@ class FoldLongMessages(logging.Filter):
         message = record.getMessage()
         if message.startswith(PARAMWISE):
             self.settings[message.rsplit(':', 1)[-1]] += 1
+            self.first_held = self.first_held or record
             return False
         if self.settings:
             counts = ', '.join(f'{setting}: {n}'
                                for setting, n in self.settings.items())
             self.emit_line(
-                record, f'paramwise_options of {sum(self.settings.values())}'
+                self.first_held,
+                f'paramwise_options of {sum(self.settings.values())}'
                 f' parameter tensors ({counts}), in {self.log_file}')
             self.settings.clear()
+            self.first_held = None
         for start, name in FOLDED_MESSAGES:
             if message.startswith(start):
                 facts = runtime_facts(message)

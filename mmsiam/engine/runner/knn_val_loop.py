@@ -144,6 +144,10 @@ class KNNValLoop(ValLoop):
         start_bn_batches (int): Training batches from which never-estimated
             BatchNorm statistics of the encoder are estimated for an
             evaluation; 0 evaluates them as they are. Defaults to 20.
+        online_probe (dict, optional): Arguments of an
+            :class:`OnlineLinearProbeHook` to train a linear probe on the
+            same feature during pretraining and score it with the kNN
+            (``probe/top1``); None: no probe. Defaults to None.
     """
 
     def __init__(self,
@@ -156,7 +160,8 @@ class KNNValLoop(ValLoop):
                  fp16: bool = False,
                  raw_pixel_size: Optional[int] = 32,
                  raw_pixels: bool = True,
-                 start_bn_batches: int = 20) -> None:
+                 start_bn_batches: int = 20,
+                 online_probe: Optional[dict] = None) -> None:
         # Samplers without a seed draw one from NumPy's generator.
         with preserved_random_state():
             super().__init__(runner, dataloader, evaluator, fp16)
@@ -178,6 +183,15 @@ class KNNValLoop(ValLoop):
             raise ValueError('KNNValLoop: start_bn_batches must be >= 0, got '
                              f'{start_bn_batches}')
         self.start_bn_batches = start_bn_batches
+        if online_probe is not None:
+            if not isinstance(online_probe, dict):
+                raise TypeError(
+                    'KNNValLoop: online_probe must be a dict of '
+                    'OnlineLinearProbeHook arguments or None, got '
+                    f'{online_probe!r}; on the command line set its keys '
+                    '(val_cfg.online_probe.lr=0.05) or None')
+            from mmsiam.engine.hooks import OnlineLinearProbeHook
+            runner.register_hook(OnlineLinearProbeHook(**online_probe))
         self.knn_metrics = [
             m for m in self.evaluator.metrics
             if callable(getattr(m, 'set_memory_bank', None))
@@ -248,11 +262,17 @@ class KNNValLoop(ValLoop):
         if raw_pixels:
             return pooled_pixels(data['inputs'],
                                  self.raw_pixel_size), data['data_samples']
+        return self.features(data['inputs']), data['data_samples']
+
+    @torch.no_grad()
+    def features(self, images: Tensor) -> Tensor:
+        """The evaluation feature ``(B, D)`` of preprocessed ``(B, C, H,
+        W)`` images: the chosen branch's encoder, pooled as ``feature``
+        says, in fp32."""
         encoder = self.encoder()
         with autocast(enabled=self.fp16):
-            output = encoder(data['inputs'])
-        return global_feature(output, self.feature,
-                              encoder).float(), data['data_samples']
+            output = encoder(images)
+        return global_feature(output, self.feature, encoder).float()
 
     def encode_dataset(self,
                        dataloader: DataLoader,
