@@ -6,8 +6,9 @@ What changes, and nothing else (model, heads, pipelines, optimizer,
 schedule shapes and metrics stay as shipped):
 
 * the encoder takes the size recorded in the checkpoint
-  (:func:`mmsiam.checkpoint.encoder_config_of`: a ``_demo`` pretraining's
-  4-block ViT or width-16 ResNet-18), and the necks and heads its widths;
+  (:func:`mmsiam.checkpoint.encoder_config.encoder_config_of`: a
+  ``_demo`` pretraining's 4-block ViT or width-16 ResNet-18), and the
+  necks and heads its widths;
 * the data are the tiny sets that ``tools/misc/make_tiny_datasets.py
   DATA_DIR`` writes in the configs' layouts: every ``data/...`` path is
   read under ``DATA_DIR``;
