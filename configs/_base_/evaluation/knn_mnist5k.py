@@ -32,7 +32,7 @@ val_cfg = dict(
     feature='cls',
     branch='online',
     # A linear probe on the same feature, trained on the labels of the
-    # pretraining batches (SGD lr 0.1; weights unchanged by it) and scored
+    # pretraining batches (SGD lr 0.01; weights unchanged by it) and scored
     # with the kNN: probe/top1 (OnlineLinearProbeHook).
     online_probe=dict())
 # k 20, T 0.07: the MULAN / DINO monitor settings.

@@ -59,14 +59,16 @@ class OnlineLinearProbeHook(Hook):
     line.
 
     Args:
-        lr (float): SGD learning rate. Defaults to 0.1.
+        lr (float): SGD learning rate. Defaults to 0.01 (of 0.001, 0.01,
+            0.1 and 1 the best at the end of ``make demo``:
+            docs/small_scale.md).
         momentum (float): SGD momentum. Defaults to 0.9.
         weight_decay (float): Defaults to 0.
     """
     priority = 'NORMAL'  # before LoggerHook writes the validation metrics
 
     def __init__(self,
-                 lr: float = 0.1,
+                 lr: float = 0.01,
                  momentum: float = 0.9,
                  weight_decay: float = 0.):
         self.optimizer_cfg = dict(
