@@ -31,3 +31,17 @@ def encoder_config_of(checkpoint: dict) -> Optional[dict]:
     except Exception:  # a config of another tool, not ours to judge
         return None
     return backbone.to_dict() if backbone else None
+
+
+def encoder_arch(encoder: Optional[dict]) -> dict:
+    """The ``arch`` of a recorded ViT encoder config (:func:`
+    encoder_config_of`) as a dict (``embed_dims``, ``num_layers``,
+    ``num_heads``, ...): recorded as one, or a name looked up in the
+    ``arch_zoo`` of the recorded class; ``{}`` when the config has no
+    ``arch`` (a ResNet), or names one its class does not know."""
+    arch = (encoder or {}).get('arch')
+    if isinstance(arch, str) and encoder.get('type'):
+        from mmsiam.registry import MODELS
+        arch = getattr(MODELS.get(encoder['type']), 'arch_zoo',
+                       {}).get(arch.lower())
+    return dict(arch) if isinstance(arch, dict) else {}

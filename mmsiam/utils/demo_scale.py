@@ -28,7 +28,7 @@ from typing import List, Optional
 
 from mmengine.config import Config, ConfigDict
 
-from mmsiam.checkpoint.encoder_config import encoder_config_of
+from mmsiam.checkpoint.encoder_config import encoder_arch, encoder_config_of
 
 DATA_PREFIX = 'data/'
 SHORT_RUN_ITERS = 2
@@ -69,21 +69,6 @@ def is_resnet(backbone: dict) -> bool:
     return backbone['type'].split('.')[-1].endswith(RESNET_FAMILY)
 
 
-def vit_width(arch) -> int:
-    """``embed_dims`` of an mmpretrain ViT ``arch`` (a dict or a name)."""
-    if isinstance(arch, str):
-        from mmpretrain.models import VisionTransformer
-        return VisionTransformer.arch_zoo[arch.lower()]['embed_dims']
-    return arch['embed_dims']
-
-
-def vit_depth(arch) -> int:
-    if isinstance(arch, str):
-        from mmpretrain.models import VisionTransformer
-        return VisionTransformer.arch_zoo[arch.lower()]['num_layers']
-    return arch['num_layers']
-
-
 def resnet_widths(encoder: dict) -> List[int]:
     """Output channels of the 4 stages of an mmpretrain ResNet config,
     e.g. ``[64, 128, 256, 512]`` for ResNet-18 and ``[16, 32, 64, 128]``
@@ -110,16 +95,22 @@ def fit_encoder(backbone: ConfigDict, encoder: dict) -> int:
         for key in ('depth', 'stem_channels', 'base_channels'):
             backbone[key] = encoder.get(key, 64 if key != 'depth' else 50)
         return resnet_widths(encoder)[-1]
-    arch = encoder['arch']
-    backbone['arch'] = arch
+    arch = encoder_arch(encoder)
+    if not arch:
+        raise DemoScaleError(
+            f'--demo-scale: the checkpoint records a {encoder["type"]} '
+            f'encoder of arch {encoder.get("arch")!r}, which its class does '
+            'not know; export it with tools/model_converters/'
+            'extract_backbone.py from its pretraining checkpoint')
+    backbone['arch'] = encoder['arch']
     backbone['patch_size'] = encoder.get('patch_size', 16)
-    depth = vit_depth(arch)
+    depth = arch['num_layers']
     if backbone.get('frozen_stages'):
         backbone['frozen_stages'] = depth
     if 'out_indices' in backbone:  # 4 evenly spaced blocks, the last one last
         backbone['out_indices'] = tuple(
             (i + 1) * depth // 4 - 1 for i in range(4))
-    return vit_width(arch)
+    return arch['embed_dims']
 
 
 def resize_pipeline(pipeline: list, size: int, resize_edge: int):
@@ -211,7 +202,8 @@ def fit_detection(cfg: Config, width: int, encoder: dict, size: int):
         backbone.update(
             img_size=size, pretrain_img_size=encoder.get('img_size', 224),
             window_size=grid // 4,
-            window_block_indexes=tuple(range(0, vit_depth(backbone.arch), 2)))
+            window_block_indexes=tuple(
+                range(0, encoder_arch(encoder)['num_layers'], 2)))
         factors = [patch / stride for stride in (4, 8, 16, 32)]
         model.neck.update(
             backbone_channel=width, scale_factors=tuple(factors),
@@ -263,7 +255,7 @@ def apply_demo_scale(cfg: Config, checkpoint: Optional[str],
     encoder = load_encoder_config(checkpoint)
     pretrain_size = encoder.get('img_size', 224)
     if 'logistic_regression' in cfg:  # frozen features, no training
-        width = fit_encoder(cfg.backbone, encoder)
+        fit_encoder(cfg.backbone, encoder)
         cfg.backbone['img_size'] = pretrain_size
         small_loaders(cfg, data_dir, CLASSIFICATION_BATCH, pretrain_size)
         return describe(encoder, pretrain_size, data_dir, 'features')
@@ -293,9 +285,9 @@ def describe(encoder: dict, size: int, data_dir: str, what: str) -> str:
         shape = (f'ResNet-{encoder.get("depth", 50)} of width '
                  f'{encoder.get("base_channels", 64)}')
     else:
-        arch = encoder['arch']
-        shape = (f'{vit_depth(arch)}-block {vit_width(arch)}-d ViT, patch '
-                 f'{encoder.get("patch_size", 16)}')
+        arch = encoder_arch(encoder)
+        shape = (f'{arch["num_layers"]}-block {arch["embed_dims"]}-d ViT, '
+                 f'patch {encoder.get("patch_size", 16)}')
     length = '' if what == 'features' else ', a short fp32 run'
     return (f'--demo-scale: the checkpoint\'s {shape}, {size}-pixel images '
             f'from the tiny sets in {data_dir}/ (tools/misc/'

@@ -60,6 +60,7 @@ from key_mapping import TIMM_BLOCK_PARTS, block_depth, map_keys
 from resnet_layout import (STANDARD_CHANNELS, STANDARD_STEM, is_resnet,
                            resnet_layout)
 
+from mmsiam.checkpoint.encoder_config import encoder_arch
 from mmsiam.runtime import setup_runtime
 
 # mmpretrain ViT / BEiT encoder keys (``backbone.`` removed) -> timm keys;
@@ -113,12 +114,7 @@ def recorded_heads(encoder: Optional[dict], width: int, depth: int) -> int:
     ``arch`` a dict or a name in its class's ``arch_zoo``) when that
     describes this ``width`` and ``depth``; otherwise a ValueError that
     says to pass it."""
-    arch = (encoder or {}).get('arch')
-    if isinstance(arch, str) and encoder.get('type'):
-        from mmsiam.registry import MODELS
-        arch = getattr(MODELS.get(encoder['type']), 'arch_zoo',
-                       {}).get(arch.lower())
-    arch = arch if isinstance(arch, dict) else {}
+    arch = encoder_arch(encoder)
     if arch.get('num_heads') and (arch.get('embed_dims'),
                                   arch.get('num_layers')) == (width, depth):
         return arch['num_heads']

@@ -245,7 +245,6 @@ def fsdp_optim_wrapper_cfg(cfg: dict) -> dict:
     return cfg
 
 
-@torch.no_grad()
 def sharding_summary(model: FullyShardedDataParallel, total: int) -> str:
     """One log line that says how ``model`` (``total`` parameter elements
     before sharding) is sharded."""
@@ -257,6 +256,7 @@ def sharding_summary(model: FullyShardedDataParallel, total: int) -> str:
             f'process holds {local:,} of its {total:,} parameter elements')
 
 
+@torch.no_grad()
 def broadcast_module_states(module: nn.Module) -> None:
     """Give every process the parameters and buffers of process 0."""
     for tensor in module.state_dict(keep_vars=True).values():
