@@ -12,8 +12,9 @@ schedule shapes and metrics stay as shipped):
 * the data are the tiny sets that ``tools/misc/make_tiny_datasets.py
   DATA_DIR`` writes in the configs' layouts: every ``data/...`` path is
   read under ``DATA_DIR``;
-* images: classification at the encoder's pretraining size, detection and
-  segmentation at 128 pixels;
+* images: classification at the encoder's pretraining size (a ResNet's
+  at the 64 pixels of the ``_demo`` views), detection and segmentation at
+  128 pixels;
 * 2 iterations (iteration-based runs) or 1 epoch, then validation; batch 2
   (classification 10), in-process loading, a log line per iteration, fp32
   (mmcv's CPU detection ops take no bfloat16).
@@ -33,6 +34,7 @@ from mmsiam.checkpoint.encoder_config import encoder_arch, encoder_config_of
 DATA_PREFIX = 'data/'
 SHORT_RUN_ITERS = 2
 DENSE_SIZE = 128
+RESNET_CLASSIFICATION_SIZE = 64
 CLASSIFICATION_BATCH = 10
 DENSE_BATCH = 2
 RESNET_FAMILY = ('ResNet', 'ResNetV1c', 'ResNetV1d')
@@ -231,7 +233,8 @@ def fit_segmentation(cfg: Config, width: int, size: int):
 
 def fit_classifier(cfg: Config, width: int, size: int):
     model = cfg.model
-    model.backbone['img_size'] = size
+    if not is_resnet(model.backbone):
+        model.backbone['img_size'] = size
     if model.get('neck') and 'input_features' in model.neck:
         model.neck['input_features'] = width
     model.head['in_channels'] = width
@@ -252,8 +255,15 @@ def apply_demo_scale(cfg: Config, checkpoint: Optional[str],
     Returns:
         str: one line for the log that says what was shrunk.
     """
+    if (cfg.filename or '').endswith('_demo.py'):
+        raise DemoScaleError(
+            f'--demo-scale: {osp.basename(cfg.filename)} is already a '
+            'demo-scale config on the built-in data; run it without '
+            '--demo-scale')
     encoder = load_encoder_config(checkpoint)
-    pretrain_size = encoder.get('img_size', 224)
+    pretrain_size = encoder.get(
+        'img_size',
+        RESNET_CLASSIFICATION_SIZE if is_resnet(encoder) else 224)
     if 'logistic_regression' in cfg:  # frozen features, no training
         fit_encoder(cfg.backbone, encoder)
         cfg.backbone['img_size'] = pretrain_size

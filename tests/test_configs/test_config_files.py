@@ -64,7 +64,7 @@ DEMO_AND_PAPER.update({
 
 def test_every_demo_config_is_checked():
     demos = {p for p in TOP_CONFIGS if p.endswith('_demo.py')}
-    assert demos == set(DEMO_AND_PAPER)
+    assert demos == set(DEMO_AND_PAPER) | set(BENCHMARK_DEMO_AND_PAPER)
 
 
 # The paper settings a _demo config adapts to the small data (issue #17;
@@ -87,6 +87,20 @@ ADAPTED = {
         'optim_wrapper.optimizer.betas', 'optim_wrapper.optimizer.momentum',
         'optim_wrapper.optimizer.weight_decay', 'optim_wrapper.paramwise_cfg'
     },
+}
+
+CLASSIFICATION = osp.join(REPO, 'configs', 'benchmarks', 'classification')
+BENCHMARK_DEMO_AND_PAPER = {
+    osp.join(CLASSIFICATION, f'{demo}_mnist5k-100labels_demo.py'):
+    osp.join(CLASSIFICATION, f'{paper}_in1k.py')
+    for demo, paper in (
+        ('siameseim_vit-tiny-p8_1xb25-coslr-100e',
+         'siameseim_vit-base-p16_8xb128-coslr-100e'),
+        ('conmim_vit-tiny-p8_1xb25-coslr-100e',
+         'conmim_vit-base-p16_8xb128-coslr-100e'),
+        ('mulan_resnet18-w16_1xb25-linear-coslr-100e',
+         'mulan_resnet50_8xb64-linear-coslr-100e'),
+    )
 }
 
 
@@ -125,3 +139,45 @@ def test_demo_inherits_the_paper_recipe(demo_path, paper_path):
     theirs = paper_recipe(paper, with_lr)
     adapted = ADAPTED.get(demo_path, set())
     assert {k for k in ours if ours[k] != theirs[k]} == adapted
+
+
+def benchmark_recipe(cfg):
+    """The settings of a benchmark config that are its paper's protocol,
+    not its size, data or length."""
+    model = cfg.model
+    backbone = {k: v for k, v in model.backbone.items()
+                if k not in ('arch', 'depth', 'stem_channels',
+                             'base_channels', 'img_size', 'patch_size',
+                             'init_cfg')}
+    head = {k: v for k, v in model.head.items()
+            if k not in ('num_classes', 'in_channels')}
+    return {
+        'model.type': model.type,
+        'model.backbone': backbone,
+        'model.backbone.init_cfg.type': model.backbone.init_cfg.type,
+        'model.neck': model.get('neck'),
+        'model.head': head,
+        'model.train_cfg': model.get('train_cfg'),
+        'custom_hooks': cfg.get('custom_hooks'),
+        'optim_wrapper.type': cfg.optim_wrapper.type,
+        'optim_wrapper.optimizer': cfg.optim_wrapper.optimizer,
+        'optim_wrapper.constructor': cfg.optim_wrapper.get('constructor'),
+        'optim_wrapper.paramwise_cfg': cfg.optim_wrapper.get('paramwise_cfg'),
+        'optim_wrapper.clip_grad': cfg.optim_wrapper.get('clip_grad'),
+        'schedulers': [s['type'] for s in cfg.param_scheduler],
+        'checkpoint.save_best': bool(cfg.default_hooks.checkpoint.get(
+            'save_best')),
+    }
+
+
+@pytest.mark.parametrize('demo_path,paper_path',
+                         BENCHMARK_DEMO_AND_PAPER.items(),
+                         ids=lambda p: osp.basename(p)[:20])
+def test_benchmark_demo_keeps_the_paper_protocol(demo_path, paper_path):
+    """The demo-scale evaluation configs change the encoder's size, the
+    data, the batch and the length, and train in fp32; every other setting
+    of the protocol is the paper config's."""
+    ours = benchmark_recipe(Config.fromfile(demo_path))
+    theirs = benchmark_recipe(Config.fromfile(paper_path))
+    assert {k for k in ours if ours[k] != theirs[k]} == {'optim_wrapper.type'}
+    assert ours['optim_wrapper.type'] == 'OptimWrapper'

@@ -208,6 +208,10 @@ RECIPES = [
            'siameseim_vit-base-p16_8xb2048-linear-coslr-90e_in1k.py', 16384,
            90, 0.1 * 16384 / 256, 0., flat, warmup_epochs=10,
            optimizer='LARSMoCoV3'),
+    *(Recipe(f'benchmarks/classification/mulan_{encoder}_8xb64-linear-'
+             'coslr-100e_in1k.py', 512, 100, 0.005, 0., flat,
+             per_epoch=True, optimizer='SGD')
+      for encoder in ('resnet50', 'vit-small-p16')),
 ]
 IDS = [osp.basename(r.config)[:-3] for r in RECIPES]
 

@@ -23,14 +23,18 @@ def backbone_file(tmp_path, config):
 
 
 def encoder_for(config):
-    if 'r50' in config:
+    if 'r50' in config or 'resnet' in config:
         return DEMO_PRETRAIN_CONFIG
     return CONMIM_DEMO_CONFIG if 'beit' in config or 'conmim' in config \
         else DEMO_CONFIG
 
 
-@pytest.mark.parametrize('config', sorted(
-    glob.glob(osp.join(BENCHMARKS, '*', '*.py'))), ids=osp.basename)
+PAPER_BENCHMARKS = sorted(
+    p for p in glob.glob(osp.join(BENCHMARKS, '*', '*.py'))
+    if not p.endswith('_demo.py'))
+
+
+@pytest.mark.parametrize('config', PAPER_BENCHMARKS, ids=osp.basename)
 def test_every_benchmark_config_fits_its_demo_encoder(config, tmp_path):
     cfg = Config.fromfile(config)
     checkpoint = backbone_file(tmp_path, encoder_for(config))
@@ -46,14 +50,28 @@ def test_every_benchmark_config_fits_its_demo_encoder(config, tmp_path):
     if 'logistic_regression' in cfg:
         return
     backbone = cfg.model.backbone
-    if 'r50' in config:
+    if encoder_for(config) == DEMO_PRETRAIN_CONFIG:
         assert (backbone.depth, backbone.base_channels) == (18, 16)
-        assert cfg.model.neck.in_channels == [16, 32, 64, 128]
+        if 'head' in cfg.model:  # classification: the pooled last stage
+            assert cfg.model.head.in_channels == 128
+        else:  # detection: the FPN's inputs
+            assert cfg.model.neck.in_channels == [16, 32, 64, 128]
     else:
         assert backbone.arch['num_layers'] == 4 and backbone.patch_size == 8
     assert cfg.optim_wrapper.type == 'OptimWrapper'
     assert cfg.train_cfg.get('max_iters', 2) == 2
     assert cfg.train_cfg.get('max_epochs', 1) == 1
+
+
+def test_a_demo_scale_config_is_not_shrunk_again(tmp_path):
+    config = osp.join(
+        BENCHMARKS, 'classification',
+        'mulan_resnet18-w16_1xb25-linear-coslr-100e_mnist5k-100labels_'
+        'demo.py')
+    with pytest.raises(DemoScaleError, match='is already a demo-scale config '
+                       'on the built-in data; run it without --demo-scale'):
+        apply_demo_scale(Config.fromfile(config),
+                         backbone_file(tmp_path, DEMO_PRETRAIN_CONFIG))
 
 
 def test_vitdet_neck_keeps_strides_4_to_32(tmp_path):

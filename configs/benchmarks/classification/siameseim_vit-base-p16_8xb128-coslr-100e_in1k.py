@@ -50,4 +50,7 @@ param_scheduler = [
         convert_to_iter_based=True)
 ]
 # lr is given for the total batch 1024 = 8 x 128; --auto-scale-lr rescales.
+# the official fine-tuning reports the maximum val top-1 over the epochs:
+# the best checkpoint's line in the log, beside the last epoch's
+default_hooks = dict(checkpoint=dict(save_best='auto'))
 auto_scale_lr = dict(base_batch_size=1024)

@@ -1,3 +1,4 @@
+from .feature_standardization_hook import FeatureStandardizationHook
 from .fixed_peak_lr_hook import FixedPeakLRHook
 from .iter_seed_hook import IterSeedHook
 from .non_finite_guard_hook import NonFiniteGuardHook
@@ -7,7 +8,7 @@ from .throughput_hook import ThroughputHook
 from .validate_at_start_hook import ValidateAtStartHook
 
 __all__ = [
-    'FixedPeakLRHook', 'IterSeedHook', 'NonFiniteGuardHook',
-    'OnlineLinearProbeHook',
+    'FeatureStandardizationHook', 'FixedPeakLRHook', 'IterSeedHook',
+    'NonFiniteGuardHook', 'OnlineLinearProbeHook',
     'StrictLoadCheckpointHook', 'ThroughputHook', 'ValidateAtStartHook'
 ]

@@ -1,3 +1,4 @@
+import logging
 import re
 from typing import Sequence
 
@@ -64,6 +65,12 @@ class StrictPretrainedMixin:
     :func:`load_backbone_checkpoint`, which raises on missing or unknown
     keys. ``allow_missing_keys`` (regexes) name new parts of the backbone
     that a pretraining checkpoint cannot have.
+
+    ``checkpoint=None`` is an error that says how to pass one, unless the
+    config also sets ``from_scratch_without_checkpoint=True`` (the demo-scale
+    benchmarks, whose run without a checkpoint is the from-scratch
+    baseline): then the backbone keeps its random initialisation and says
+    so in the log.
     """
     allow_missing_keys: Sequence[str] = ()
 
@@ -77,6 +84,25 @@ class StrictPretrainedMixin:
             super().init_weights()
         finally:
             self.init_cfg = init_cfg
+        if init_cfg.get('checkpoint') is None:
+            self._start_from_scratch(init_cfg)
+            return
         load_backbone_checkpoint(self, init_cfg['checkpoint'],
                                  init_cfg.get('prefix', 'backbone.'),
                                  allow_missing=self.allow_missing_keys)
+
+    def _start_from_scratch(self, init_cfg: dict) -> None:
+        name = type(self).__name__
+        if not init_cfg.get('from_scratch_without_checkpoint', False):
+            raise ValueError(
+                f'{name}: model.backbone.init_cfg names no checkpoint. Pass '
+                'the pretrained encoder (tools/model_converters/'
+                'extract_backbone.py exports it): tools/benchmarks/<family>/'
+                'dist_train.sh CONFIG CHECKPOINT GPUS, or --cfg-options '
+                'model.backbone.init_cfg.checkpoint=CHECKPOINT; to train '
+                'from scratch on purpose add --cfg-options '
+                'model.backbone.init_cfg.from_scratch_without_checkpoint=True')
+        print_log(f'{name}: no checkpoint (model.backbone.init_cfg.'
+                  'checkpoint=None): trained from its random '
+                  'initialisation, the from-scratch baseline',
+                  logger='current', level=logging.WARNING)
