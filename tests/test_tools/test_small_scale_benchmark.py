@@ -1,6 +1,9 @@
 """tools/analysis_tools/small_scale_benchmark.py: the stretched schedules
 of the real demo configs, the table and the doc section it writes."""
+import glob
 import json
+import os
+import re
 import subprocess
 
 import pytest
@@ -39,32 +42,50 @@ def test_stretch_schedule_refuses_iteration_schedules():
         dict(type='LinearLR', by_epoch=False, begin=0, end=5)]))
     with pytest.raises(ValueError, match='LinearLR'):
         benchmark.stretch_schedule(cfg, 2, 4)
+    cfg = Config(dict(train_cfg=dict(max_epochs=10), param_scheduler=[
+        dict(type='LinearWarmupLR', by_epoch=True, begin=0, end=1)]))
+    with pytest.raises(ValueError, match='LinearWarmupLR would be left no '
+                       r'epoch \(10 -> 2 epochs\); use a larger factor'):
+        benchmark.stretch_schedule(cfg, 0.2, 4)
 
 
 RUN = dict(commit='abc1234', command='python tools/analysis_tools/'
-           'small_scale_benchmark.py --epoch-factor 6', date='2026-12-02')
+           'small_scale_benchmark.py', date='2026-12-02')
+LINEAR = dict(protocol='linear protocol', config='x_demo.py', minutes=1.0)
 RESULTS = [
-    dict(RUN, method='mulan-byol', epochs=18, minutes=12.5, random_init=85.7,
-         final=96.2, raw_pixels=92.5, curve={0: 85.7, 2: 90.0, 18: 96.2}),
-    dict(RUN, method='siameseim', epochs=48, minutes=25.0, random_init=39.5,
-         final=55.0, raw_pixels=None, curve={0: 39.5, 48: 55.0}),
+    dict(RUN, method='mulan-byol', seed=0, epochs=5, minutes=2.0,
+         random_init=56.0, final=78.0, raw_pixels=92.5,
+         curve={0: 56.0, 2: 70.0, 5: 78.0},
+         evaluation=dict(LINEAR, scratch=30.0, pretrained=45.0)),
+    dict(RUN, method='mulan-byol', seed=1, epochs=5, minutes=3.0,
+         random_init=58.0, final=76.0, raw_pixels=92.5,
+         curve={0: 58.0, 5: 76.0},
+         evaluation=dict(LINEAR, scratch=34.0, pretrained=45.0)),
+    dict(RUN, method='siameseim', seed=0, epochs=10, minutes=4.0,
+         random_init=39.5, final=55.0, raw_pixels=None,
+         curve={0: 39.5, 10: 55.0}),
 ]
 
 
-def test_table_and_doc_section(tmp_path):
+def test_table_gives_the_mean_and_std_over_seeds(tmp_path):
     results = RESULTS
     table = benchmark.table(results)
-    assert ('| mulan-byol | 18 | 12.5 | 85.7 | 96.2 | +10.5 | 92.5 | '
-            '`abc1234` |') in table
-    assert ('| siameseim | 48 | 25.0 | 39.5 | 55.0 | +15.5 | - | '
-            '`abc1234` |') in table
+    # kNN 56, 58 -> 78, 76: gains 22, 18; linear 30, 34 -> 45, 45
+    assert ('| mulan-byol | 2 | 2.5 ± 0.7 | 57.0 ± 1.4 | 77.0 ± 1.4 | '
+            '20.0 ± 2.8 | 92.5 | linear protocol | 32.0 ± 2.8 | 45.0 ± 0.0 '
+            '| 13.0 ± 2.8 | `abc1234` |') in table
+    assert ('| siameseim | 1 | 4.0 | 39.5 | 55.0 | 15.5 | - | - | - | - | - '
+            '| `abc1234` |') in table
     doc = tmp_path / 'small_scale.md'
-    doc.write_text(f'# Title\n\n{benchmark.BEGIN}\nold\n{benchmark.END}\n'
-                   'after\n')
-    benchmark.write_doc(str(doc), table)
+    begin, end = benchmark.section_markers('x6')
+    assert begin == '<!-- x6:start -->' and end == '<!-- x6:end -->'
+    doc.write_text(f'# Title\n\n{begin}\nold\n{end}\nafter\n')
+    benchmark.write_doc(str(doc), table, 'x6')
     text = doc.read_text()
     assert 'old' not in text and table in text
     assert text.startswith('# Title') and text.endswith('after\n')
+    with pytest.raises(ValueError, match='small-scale-benchmark:start'):
+        benchmark.write_doc(str(doc), table)
     png = tmp_path / 'curves.png'
     benchmark.plot(results, str(png))
     assert png.stat().st_size > 1000
@@ -73,12 +94,26 @@ def test_table_and_doc_section(tmp_path):
         benchmark.write_doc(str(doc), table)
 
 
-def test_benchmark_command_names_a_subset_of_the_demos():
-    everything = benchmark.benchmark_command(benchmark.DEMO_CONFIGS, 6.)
+def test_every_method_has_its_papers_evaluation():
+    methods = {benchmark.method_name(c) for c in benchmark.DEMO_CONFIGS}
+    for method in methods:
+        protocol, config = benchmark.evaluation_of(method)
+        assert os.path.isfile(config), config
+        expected = ('linear protocol' if method.startswith('mulan') else
+                    'few-label fine-tuning')
+        assert protocol == expected
+        assert Config.fromfile(config).train_dataloader.dataset \
+            .num_per_class == 10
+
+
+def test_benchmark_command_names_what_differs_from_the_defaults():
+    everything = benchmark.benchmark_command(benchmark.DEMO_CONFIGS, 1.)
     assert everything == ('python tools/analysis_tools/'
-                          'small_scale_benchmark.py --epoch-factor 6')
-    one = benchmark.benchmark_command(benchmark.DEMO_CONFIGS[:1], 2.5)
-    assert one == (everything.replace('6', '2.5') + ' ' +
+                          'small_scale_benchmark.py')
+    one = benchmark.benchmark_command(benchmark.DEMO_CONFIGS[:1], 2.5, [0],
+                                      skip_evaluation=True)
+    assert one == (everything + ' --epoch-factor 2.5 --seeds 0 '
+                   '--skip-evaluation ' +
                    benchmark.DEMO_CONFIGS[0][len(benchmark.REPO) + 1:])
 
 
@@ -87,19 +122,68 @@ def test_a_later_run_replaces_its_rows_and_keeps_the_others(tmp_path):
     assert benchmark.load_results(str(results_file)) == []
     results_file.write_text(json.dumps(dict(results=RESULTS)))
     previous = benchmark.load_results(str(results_file))
-    assert previous[0]['curve'] == {0: 85.7, 2: 90.0, 18: 96.2}
-    rerun = dict(RESULTS[1], commit='def5678', final=60.0,
+    assert previous[0]['curve'] == {0: 56.0, 2: 70.0, 5: 78.0}
+    rerun = dict(RESULTS[2], commit='def5678', final=60.0,
                  command=RUN['command'] + ' configs/siameseim/x_demo.py')
-    conmim = dict(RESULTS[1], method='conmim', commit='def5678',
+    conmim = dict(RESULTS[2], method='conmim', commit='def5678',
                   command=rerun['command'])
-    merged = benchmark.merge(previous, [rerun, conmim])
-    assert [r['method'] for r in merged] == ['conmim', 'mulan-byol',
-                                             'siameseim']
-    assert merged[2]['final'] == 60.0 and merged[1] == previous[0]
+    seed1 = dict(rerun, seed=1)
+    merged = benchmark.merge(previous, [rerun, conmim, seed1])
+    assert [(r['method'], r['seed']) for r in merged] == [
+        ('conmim', 0), ('mulan-byol', 0), ('mulan-byol', 1),
+        ('siameseim', 0), ('siameseim', 1)]
+    assert merged[3]['final'] == 60.0 and merged[1] == previous[0]
     assert benchmark.provenance(merged).splitlines() == [
         f"Commit `def5678`, `{rerun['command']}`, 2026-12-02.",
         f"Commit `abc1234`, `{RUN['command']}`, 2026-12-02.",
     ]
+
+
+def test_mean_std_is_the_sample_spread():
+    assert benchmark.mean_std([3.0]) == '3.0'
+    assert benchmark.mean_std([1.0, 2.0, 3.0]) == '2.0 ± 1.0'
+
+
+@pytest.mark.slow
+def test_a_seeded_run_trains_exports_and_evaluates_both_ways(tmp_path):
+    """The real tool on the SiameseIM demo shortened to one epoch, its
+    evaluation to two: kNN before and after, the few-label fine-tuning from
+    the exported encoder and from scratch, and the doc section."""
+    doc = tmp_path / 'doc.md'
+    doc.write_text('{}\n{}\n'.format(*benchmark.section_markers()))
+    demo = [c for c in benchmark.DEMO_CONFIGS
+            if benchmark.method_name(c) == 'siameseim'][0]
+    config = tmp_path / 'siameseim_one-epoch_demo.py'
+    config.write_text(
+        f"_base_ = '{demo}'\n"
+        'param_scheduler = [dict(type="LinearWarmupLR", by_epoch=True, '
+        'begin=0, end=1, convert_to_iter_based=True)]\n'
+        'train_cfg = dict(max_epochs=1, val_interval=1)\n')
+    finetune = tmp_path / 'siameseim_two-epochs_demo.py'
+    finetune.write_text(
+        f"_base_ = '{benchmark.EVALUATIONS['siameseim'][1]}'\n"
+        'train_cfg = dict(max_epochs=2, val_interval=1)\n')
+    evaluations = dict(benchmark.EVALUATIONS, siameseim=(
+        'few-label fine-tuning', str(finetune)))
+    original, benchmark.EVALUATIONS = benchmark.EVALUATIONS, evaluations
+    try:
+        benchmark.main([str(config), '--seeds', '1', '--work-dir',
+                        str(tmp_path / 'work'), '--doc', str(doc)])
+    finally:
+        benchmark.EVALUATIONS = original
+    row, = benchmark.load_results(str(tmp_path / 'work' / 'results.json'))
+    assert (row['method'], row['seed'], row['epochs']) == ('siameseim', 1, 1)
+    assert set(row['curve']) == {0, 1}
+    evaluation = row['evaluation']
+    assert 0 < evaluation['scratch'] <= 100
+    assert 0 < evaluation['pretrained'] <= 100
+    run_dir = tmp_path / 'work' / config.stem / 'seed1'
+    for way, loaded in (('pretrained', True), ('scratch', False)):
+        log, = glob.glob(str(run_dir / f'eval_{way}' / '*' / '*.log'))
+        log = open(log).read()
+        assert ('loaded 52 pretrained tensors' in log) == loaded
+        assert re.search(r'randomness = dict\([^)]*seed=1\b', log)
+    assert '| siameseim | 1 |' in doc.read_text()
 
 
 def test_commit_is_clean_when_only_its_own_outputs_changed(tmp_path):
