@@ -64,7 +64,41 @@ DEMO_AND_PAPER.update({
 
 def test_every_demo_config_is_checked():
     demos = {p for p in TOP_CONFIGS if p.endswith('_demo.py')}
-    assert demos == set(DEMO_AND_PAPER) | set(BENCHMARK_DEMO_AND_PAPER)
+    assert demos == set(DEMO_AND_PAPER) | set(BENCHMARK_DEMO_AND_PAPER) | \
+        set(ABLATIONS)
+
+
+def flat(value, prefix=''):
+    """``{'a.b.c': leaf}`` of nested dicts (lists are leaves)."""
+    if not isinstance(value, dict):
+        return {prefix: value}
+    out = {}
+    for key, item in value.items():
+        out.update(flat(item, f'{prefix}.{key}' if prefix else key))
+    return out
+
+
+MULAN_ABLATIONS = osp.join(REPO, 'configs', 'mulan', 'ablations')
+ABLATIONS = {
+    osp.join(MULAN_ABLATIONS, 'mulan-byol-shared-predictor_resnet18-w16_'
+             '1xb64-coslr-5e_mnist5k_demo.py'):
+    {'model.head.shared_predictor'},
+    osp.join(MULAN_ABLATIONS, 'mulan-byol-global-views_resnet18-w16_'
+             '1xb64-coslr-5e_mnist5k_demo.py'):
+    {'model.head.tasks', 'model.head.task_weights', 'train_pipeline',
+     'train_dataloader.dataset.dataset.pipeline'},
+}
+
+
+@pytest.mark.parametrize('ablation', ABLATIONS, ids=osp.basename)
+def test_an_ablation_changes_its_demo_in_one_respect(ablation):
+    """MULAN's ablations are the MULAN-BYOL demo with one change each:
+    a shared predictor, or the two global views alone."""
+    ours = flat(Config.fromfile(ablation).to_dict())
+    demo = flat(Config.fromfile(demo_config('mulan-byol')).to_dict())
+    changed = {k for k in ours.keys() | demo.keys()
+               if ours.get(k) != demo.get(k)}
+    assert changed == ABLATIONS[ablation]
 
 
 # The paper settings a _demo config adapts to the small data (issue #17;

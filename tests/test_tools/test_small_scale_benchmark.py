@@ -95,7 +95,9 @@ def test_table_gives_the_mean_and_std_over_seeds(tmp_path):
 
 
 def test_every_method_has_its_papers_evaluation():
-    methods = {benchmark.method_name(c) for c in benchmark.DEMO_CONFIGS}
+    methods = {benchmark.method_name(c) for c in benchmark.DEFAULT_CONFIGS}
+    assert {'mulan-byol-shared-predictor', 'mulan-byol-global-views'} < \
+        methods
     for method in methods:
         protocol, config = benchmark.evaluation_of(method)
         assert os.path.isfile(config), config
@@ -107,7 +109,7 @@ def test_every_method_has_its_papers_evaluation():
 
 
 def test_benchmark_command_names_what_differs_from_the_defaults():
-    everything = benchmark.benchmark_command(benchmark.DEMO_CONFIGS, 1.)
+    everything = benchmark.benchmark_command(benchmark.DEFAULT_CONFIGS, 1.)
     assert everything == ('python tools/analysis_tools/'
                           'small_scale_benchmark.py')
     one = benchmark.benchmark_command(benchmark.DEMO_CONFIGS[:1], 2.5, [0],

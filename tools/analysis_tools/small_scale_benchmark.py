@@ -4,7 +4,9 @@ paper's protocol? Every ``_demo`` config is trained on the built-in data,
 once per seed, then its encoder and its random initialisation are
 evaluated the same way.
 
-For each config and seed (``--seeds``, default 0 1 2):
+For each config (default: every ``configs/*/*_demo.py`` and the methods'
+ablations in ``configs/*/ablations/``) and seed (``--seeds``, default
+0 1 2):
 
 1. the config, its schedule stretched by ``--epoch-factor``
    (:func:`stretch_schedule`: epochs, scheduler milestones and the kNN
@@ -60,6 +62,11 @@ from plot_curves import (RAW_PIXELS_SUFFIX, draw_raw_pixel_reference,  # noqa
 
 DEMO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*',
                                          '*_demo.py')))
+# A method's own ablations of a demo (MULAN: a shared predictor, global
+# views only), benchmarked beside it.
+ABLATION_CONFIGS = sorted(
+    glob.glob(osp.join(REPO, 'configs', '*', 'ablations', '*_demo.py')))
+DEFAULT_CONFIGS = DEMO_CONFIGS + ABLATION_CONFIGS
 CLASSIFICATION = osp.join(REPO, 'configs', 'benchmarks', 'classification')
 # Each method's demo-scale evaluation, its paper's protocol on 100 labels.
 EVALUATIONS = {
@@ -82,9 +89,10 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Train the _demo configs and judge each by kNN and by '
         "its paper's protocol on 100 labels, against random init")
-    parser.add_argument('configs', nargs='*', default=DEMO_CONFIGS,
+    parser.add_argument('configs', nargs='*', default=DEFAULT_CONFIGS,
                         help='configs to train (default: every '
-                        'configs/*/*_demo.py)')
+                        'configs/*/*_demo.py and configs/*/ablations/'
+                        '*_demo.py)')
     parser.add_argument('--seeds', type=int, nargs='+', default=[0, 1, 2],
                         help='one run per seed (default 0 1 2)')
     parser.add_argument('--epoch-factor', type=float, default=1.,
@@ -147,7 +155,8 @@ def stretch_schedule(cfg, factor: float, evaluations: int) -> None:
 
 
 def method_name(config: str) -> str:
-    """'siameseim', 'mulan-byol'... from the config file name."""
+    """'siameseim', 'mulan-byol', 'mulan-byol-shared-predictor'... from
+    the config file name."""
     return osp.basename(config).split('_')[0]
 
 
@@ -356,7 +365,7 @@ def plot(results, out: str) -> None:
 def benchmark_command(configs, epoch_factor: float, seeds=(0, 1, 2),
                       skip_evaluation: bool = False) -> str:
     """The command line of a run: the options that differ from the
-    defaults, and the configs unless they are all the ``_demo`` configs."""
+    defaults, and the configs unless they are the default ones."""
     command = 'python tools/analysis_tools/small_scale_benchmark.py'
     if epoch_factor != 1:
         command += f' --epoch-factor {epoch_factor:g}'
@@ -364,7 +373,7 @@ def benchmark_command(configs, epoch_factor: float, seeds=(0, 1, 2),
         command += ' --seeds ' + ' '.join(map(str, seeds))
     if skip_evaluation:
         command += ' --skip-evaluation'
-    if sorted(map(osp.abspath, configs)) != DEMO_CONFIGS:
+    if sorted(map(osp.abspath, configs)) != sorted(DEFAULT_CONFIGS):
         command += ''.join(f' {osp.relpath(c, REPO)}' for c in configs)
     return command
 

@@ -18,18 +18,19 @@ local_crop = [
     global_crop[1]
 ]
 colour = [{{_base_.color_jitter}}, {{_base_.random_grayscale}}]
+# the transforms of each view type (the MULAN ablations pick among them)
+global_1_view = global_crop + colour + [{{_base_.blur}}]
+global_2_view = global_crop + colour + [{{_base_.weak_blur}},
+                                        {{_base_.solarize}}]
+local_view = local_crop + colour + [{{_base_.half_blur}}]
+cutout_view = global_crop + [dict(type='RandomCutout',
+                                  area_range=(0.2, 0.4))
+                             ] + colour + [{{_base_.half_blur}}]
 train_pipeline = [
     dict(
         type='MultiViewWithKeys',
         num_views=[1, 1, num_local_views, 1],
-        transforms=[
-            global_crop + colour + [{{_base_.blur}}],
-            global_crop + colour + [{{_base_.weak_blur}},
-                                    {{_base_.solarize}}],
-            local_crop + colour + [{{_base_.half_blur}}],
-            global_crop + [dict(type='RandomCutout', area_range=(0.2, 0.4))]
-            + colour + [{{_base_.half_blur}}],
-        ],
+        transforms=[global_1_view, global_2_view, local_view, cutout_view],
         view_types=['global', 'global', 'local', 'cutout']),
     dict(type='PackInputs', meta_keys=['view_type']),
 ]

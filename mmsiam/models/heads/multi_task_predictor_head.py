@@ -78,7 +78,8 @@ class MultiTaskPredictorHead(BaseModule):
         weights = [1.] * len(self.tasks) if task_weights is None \
             else list(task_weights)
         if len(weights) != len(self.tasks):
-            raise ValueError(f'task_weights {weights} for tasks {self.tasks}')
+            raise ValueError(f'task_weights {weights}: one weight per task '
+                             f'of {self.tasks} expected')
         self.task_weights = dict(zip(self.tasks, weights))
         self.loss_module = MODELS.build(loss)
 
