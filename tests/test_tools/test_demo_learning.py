@@ -26,9 +26,10 @@ NOT_YET_LEARNING = {
     'conmim': 'ConMIM: within 1 point so far',
 }
 # A lower line, measured: SiameseIM's kNN gain at 10 epochs depends on the
-# CPU and the seed (+14.4 / +11.1 / +10.1 over seeds 0-2 on an Intel Xeon
-# with AMX, +6.3 and +7.2 with seed 0 on an AMD EPYC; docs/small_scale.md).
-# Issue #34 judges this masked-image method by few-label fine-tuning.
+# seed (+6.9 / +7.7 / +11.1 over seeds 0-2 on an Intel Xeon with AMX, +6.3
+# with seed 0 on an AMD EPYC, since the recipe fixes of issue #32;
+# docs/small_scale.md). Its few-label fine-tuning gain is in the
+# small-scale benchmark.
 MIN_GAIN = {'siameseim': 5}
 
 

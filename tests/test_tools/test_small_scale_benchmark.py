@@ -141,6 +141,19 @@ def test_a_later_run_replaces_its_rows_and_keeps_the_others(tmp_path):
     ]
 
 
+def test_provenance_names_the_cpu_of_a_run(tmp_path):
+    cpuinfo = tmp_path / 'cpuinfo'
+    cpuinfo.write_text('processor\t: 0\nmodel name\t: AMD EPYC 7B13\n'
+                       'processor\t: 1\nmodel name\t: AMD EPYC 7B13\n')
+    cpu = benchmark.cpu_model(str(cpuinfo))
+    assert cpu == f'AMD EPYC 7B13, {os.cpu_count()} cores'
+    rows = [dict(RESULTS[0], cpu=cpu), RESULTS[2]]
+    assert benchmark.provenance(rows).splitlines() == [
+        f"Commit `abc1234`, `{RUN['command']}`, 2026-12-02, {cpu}.",
+        f"Commit `abc1234`, `{RUN['command']}`, 2026-12-02.",
+    ]
+
+
 def test_mean_std_is_the_sample_spread():
     assert benchmark.mean_std([3.0]) == '3.0'
     assert benchmark.mean_std([1.0, 2.0, 3.0]) == '2.0 ± 1.0'

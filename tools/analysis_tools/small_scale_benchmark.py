@@ -23,7 +23,7 @@ ablations in ``configs/*/ablations/``) and seed (``--seeds``, default
    scratch. Its last val top-1 is the number reported.
 
 The rows (one per method and seed: minutes, kNN, the two evaluation
-accuracies, the commit and command) go to ``WORK_DIR/results.json``; a
+accuracies, the commit, command and CPU) go to ``WORK_DIR/results.json``; a
 Markdown table of the mean +- std over the seeds to stdout and, with
 ``--doc``, between the ``<!-- SECTION:start -->`` and
 ``<!-- SECTION:end -->`` lines of that file (``--section``, default
@@ -300,12 +300,29 @@ def table(results) -> str:
     return '\n'.join(lines)
 
 
+def cpu_model(cpuinfo: str = '/proc/cpuinfo') -> str:
+    """The CPU's model name and core count ('Intel(R) Xeon(R) Processor,
+    2 cores'), or the platform's processor where there is no
+    ``/proc/cpuinfo``: the gains depend on the machine."""
+    import platform
+    try:
+        with open(cpuinfo) as f:
+            names = [line.split(':', 1)[1].strip() for line in f
+                     if line.startswith('model name')]
+    except OSError:
+        names = []
+    name = names[0] if names else (platform.processor() or 'unknown CPU')
+    return f'{name}, {os.cpu_count()} cores'
+
+
 def provenance(results) -> str:
-    """One line per run behind the rows: commit, command and date."""
-    runs = dict.fromkeys((r['commit'], r['command'], r['date'])
-                         for r in results)
-    return '\n'.join(f'Commit `{commit}`, `{command}`, {date}.'
-                     for commit, command, date in runs)
+    """One line per run behind the rows: commit, command, date and, when
+    recorded, the CPU."""
+    runs = dict.fromkeys((r['commit'], r['command'], r['date'],
+                          r.get('cpu')) for r in results)
+    return '\n'.join(
+        f'Commit `{commit}`, `{command}`, {date}' +
+        (f', {cpu}.' if cpu else '.') for commit, command, date, cpu in runs)
 
 
 def merge(previous, new):
@@ -405,7 +422,7 @@ def main(argv=None):
     run = dict(commit=git_commit(outputs=(args.doc, args.png)),
                command=benchmark_command(args.configs, args.epoch_factor,
                                          args.seeds, args.skip_evaluation),
-               date=time.strftime('%Y-%m-%d'))
+               date=time.strftime('%Y-%m-%d'), cpu=cpu_model())
     for config in args.configs:
         name = osp.splitext(osp.basename(config))[0]
         for seed in args.seeds:
