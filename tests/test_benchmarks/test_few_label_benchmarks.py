@@ -21,6 +21,9 @@ SIAMESEIM_FINETUNE = osp.join(
 CONMIM_FINETUNE = osp.join(
     CLASSIFICATION,
     'conmim_vit-tiny-p8_1xb25-coslr-100e_mnist5k-100labels_demo.py')
+SIAMESEIM_LINEAR = osp.join(
+    CLASSIFICATION,
+    'siameseim_vit-tiny-p8_1xb25-linear-coslr-90e_mnist5k-100labels_demo.py')
 MULAN_LINEAR = osp.join(
     CLASSIFICATION,
     'mulan_resnet18-w16_1xb25-linear-coslr-100e_mnist5k-100labels_demo.py')
@@ -52,7 +55,8 @@ class BackboneAtStart(Hook):
 
 
 @pytest.mark.parametrize('config', [SIAMESEIM_FINETUNE, CONMIM_FINETUNE,
-                                    MULAN_LINEAR], ids=osp.basename)
+                                    SIAMESEIM_LINEAR, MULAN_LINEAR],
+                         ids=osp.basename)
 def test_the_paper_protocol_on_100_labelled_digits(config):
     cfg = Config.fromfile(config)
     train = cfg.train_dataloader.dataset
@@ -132,8 +136,9 @@ def test_dist_train_fine_tunes_a_demo_checkpoint(processes, tmp_path,
 @pytest.mark.slow
 @pytest.mark.parametrize('config, checkpoint', [
     (CONMIM_FINETUNE, 'conmim_backbone_checkpoint'),
+    (SIAMESEIM_LINEAR, 'backbone_checkpoint'),
     (MULAN_LINEAR, 'mulan_backbone_checkpoint'),
-], ids=['conmim-finetune', 'mulan-linear'])
+], ids=['conmim-finetune', 'siameseim-linear', 'mulan-linear'])
 def test_dist_train_evaluates_the_other_demo_encoders(config, checkpoint,
                                                       tmp_path, request):
     out = run_tool([

@@ -132,6 +132,8 @@ BENCHMARK_DEMO_AND_PAPER = {
          'siameseim_vit-base-p16_8xb128-coslr-100e'),
         ('conmim_vit-tiny-p8_1xb25-coslr-100e',
          'conmim_vit-base-p16_8xb128-coslr-100e'),
+        ('siameseim_vit-tiny-p8_1xb25-linear-coslr-90e',
+         'siameseim_vit-base-p16_8xb2048-linear-coslr-90e'),
         ('mulan_resnet18-w16_1xb25-linear-coslr-100e',
          'mulan_resnet50_8xb64-linear-coslr-100e'),
     )
@@ -175,10 +177,13 @@ def test_demo_inherits_the_paper_recipe(demo_path, paper_path):
     assert {k for k in ours if ours[k] != theirs[k]} == adapted
 
 # A protocol setting a demo-scale evaluation adapts, measured (the config
-# says why): MULAN's linear lr, 10x for 400 steps instead of 250,000.
+# says why): the linear probes' lr, for 360-400 steps instead of 7,000 to
+# 250,000.
 BENCHMARK_ADAPTED = {
-    osp.join(CLASSIFICATION, 'mulan_resnet18-w16_1xb25-linear-coslr-100e_'
-             'mnist5k-100labels_demo.py'): {'optim_wrapper.optimizer.lr'},
+    osp.join(CLASSIFICATION, f'{name}_mnist5k-100labels_demo.py'):
+    {'optim_wrapper.optimizer.lr'}
+    for name in ('mulan_resnet18-w16_1xb25-linear-coslr-100e',
+                 'siameseim_vit-tiny-p8_1xb25-linear-coslr-90e')
 }
 
 
@@ -189,14 +194,24 @@ def benchmark_recipe(cfg):
     backbone = {k: v for k, v in model.backbone.items()
                 if k not in ('arch', 'depth', 'stem_channels',
                              'base_channels', 'img_size', 'patch_size',
-                             'init_cfg')}
+                             'init_cfg', 'frozen_stages')}
     head = {k: v for k, v in model.head.items()
             if k not in ('num_classes', 'in_channels')}
+    # a linear probe freezes every block of its encoder, whatever the size
+    if 'frozen_stages' in model.backbone:
+        assert model.backbone.frozen_stages == (
+            model.backbone.arch['num_layers'] if 'arch' in model.backbone
+            and isinstance(model.backbone.arch, dict) else
+            {'b': 12, 'deit-small': 12}.get(model.backbone.get('arch'), 4))
+    neck = model.get('neck')
+    if neck:
+        neck = {k: v for k, v in neck.items()
+                if k not in ('input_features', 'in_channels')}
     return {
         'model.type': model.type,
         'model.backbone': backbone,
         'model.backbone.init_cfg.type': model.backbone.init_cfg.type,
-        'model.neck': model.get('neck'),
+        'model.neck': neck,
         'model.head': head,
         'model.train_cfg': model.get('train_cfg'),
         'custom_hooks': cfg.get('custom_hooks'),
