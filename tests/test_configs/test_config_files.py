@@ -8,6 +8,7 @@ from mmengine.config import Config
 
 from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, MULAN_DEMO_CONFIG, REPO,
                      demo_config)
+from mmsiam.checkpoint.encoder_config import encoder_arch
 from mmsiam.registry import MODELS
 from mmsiam.config_checks.component_keys import check_component_keys
 from mmsiam.utils import register_all_modules
@@ -197,12 +198,11 @@ def benchmark_recipe(cfg):
                              'init_cfg', 'frozen_stages')}
     head = {k: v for k, v in model.head.items()
             if k not in ('num_classes', 'in_channels')}
-    # a linear probe freezes every block of its encoder, whatever the size
+    # a linear probe freezes every block (a ResNet: its 4 stages) of its
+    # encoder, whatever the size
     if 'frozen_stages' in model.backbone:
-        assert model.backbone.frozen_stages == (
-            model.backbone.arch['num_layers'] if 'arch' in model.backbone
-            and isinstance(model.backbone.arch, dict) else
-            {'b': 12, 'deit-small': 12}.get(model.backbone.get('arch'), 4))
+        assert model.backbone.frozen_stages == encoder_arch(
+            model.backbone.to_dict()).get('num_layers', 4)
     neck = model.get('neck')
     if neck:
         neck = {k: v for k, v in neck.items()

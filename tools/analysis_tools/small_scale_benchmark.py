@@ -50,6 +50,7 @@ import glob
 import json
 import os
 import os.path as osp
+import statistics
 import subprocess
 import sys
 import time
@@ -259,11 +260,9 @@ def evaluate(run_dir: str, method: str, seed: int) -> dict:
 def mean_std(values) -> str:
     """'m' for one value, 'm ± s' (sample std) for more."""
     values = list(values)
-    mean = sum(values) / len(values)
     if len(values) == 1:
-        return f'{mean:.1f}'
-    std = (sum((v - mean)**2 for v in values) / (len(values) - 1))**0.5
-    return f'{mean:.1f} ± {std:.1f}'
+        return f'{values[0]:.1f}'
+    return f'{statistics.mean(values):.1f} ± {statistics.stdev(values):.1f}'
 
 
 def table(results) -> str:

@@ -1,8 +1,8 @@
 import torch
 from mmengine.dist import all_reduce
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
+from mmsiam.engine.runner_model import runner_model
 from mmsiam.registry import HOOKS
 
 
@@ -35,8 +35,7 @@ class FeatureStandardizationHook(Hook):
         self.split = split
 
     def before_train(self, runner) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = runner_model(runner)
         head = model.head
         if not hasattr(head, 'fit_standardization'):
             raise TypeError(
