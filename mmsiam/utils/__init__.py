@@ -1,6 +1,6 @@
 from .cpu_allocator import keep_freed_memory
-from .distributed import (die_with_launcher, exit_distributed,
-                          prepare_distributed_env)
+from .distributed import (broadcast_from_process0, die_with_launcher,
+                          exit_distributed, prepare_distributed_env)
 from .random_state import preserved_random_state
 from .setup_env import default_work_dir, register_all_modules
 from .work_dir_lock import WorkDirInUseError, lock_work_dir
@@ -8,5 +8,6 @@ from .work_dir_lock import WorkDirInUseError, lock_work_dir
 __all__ = [
     'prepare_distributed_env', 'register_all_modules', 'default_work_dir',
     'exit_distributed', 'preserved_random_state', 'keep_freed_memory',
-    'die_with_launcher', 'lock_work_dir', 'WorkDirInUseError'
+    'die_with_launcher', 'lock_work_dir', 'WorkDirInUseError',
+    'broadcast_from_process0'
 ]

@@ -4,6 +4,7 @@ import logging
 import os
 import sys
 import warnings
+from typing import Iterable
 
 import torch
 import torch.distributed as dist
@@ -78,6 +79,19 @@ def use_any_device_ddp(cfg: Config) -> None:
     if 'sync_bn' in cfg:  # mmengine would convert to torch's (GPU only)
         cfg.sync_bn = None
     cfg.model_wrapper_cfg = wrapper
+
+
+@torch.no_grad()
+def broadcast_from_process0(tensors: Iterable[torch.Tensor]) -> None:
+    """Overwrite each of ``tensors`` in place with process 0's copy (its
+    shape and dtype must be the same on every process); nothing happens in
+    a single process."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return
+    if dist.get_world_size() == 1:
+        return
+    for tensor in tensors:
+        dist.broadcast(tensor.data, src=0)
 
 
 def exit_distributed() -> None:

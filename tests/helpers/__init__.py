@@ -12,7 +12,7 @@ from .photos import PHOTOS, write_photo_folder
 from .tools import (export_backbone, kill_during, kill_tree, living,
                     load_tool, process_tree, run_tool, tool_env, train_tiny)
 from .training import (assert_equal_nested, assert_same_training,
-                       logged_losses, resume_after_kill)
+                       logged_losses, logged_scalars, resume_after_kill)
 
 __all__ = [
     'MULAN_VIEW_TYPES', 'build_model', 'mulan_samples', 'num_parameters',
@@ -22,6 +22,6 @@ __all__ = [
     'TINY_DEMO_OPTIONS', 'demo_config', 'export_backbone', 'kill_during',
     'kill_tree', 'living', 'load_tool', 'process_tree', 'run_tool',
     'tool_env', 'train_tiny', 'assert_equal_nested', 'assert_same_training',
-    'logged_losses', 'resume_after_kill', 'PHOTOS', 'write_photo_folder',
+    'logged_losses', 'logged_scalars', 'resume_after_kill', 'PHOTOS', 'write_photo_folder',
     'run_demo_scale', 'run_demo_scale_launcher'
 ]

@@ -15,6 +15,7 @@ from mmsiam.evaluation.metrics.feature_spectrum import feature_spectrum
 from mmsiam.models.utils.global_feature import (POOLED_OUT_TYPES,
                                                 global_feature)
 from mmsiam.registry import LOOPS
+from mmsiam.utils import broadcast_from_process0
 from mmsiam.utils.random_state import preserved_random_state
 
 from ..runner_model import runner_model
@@ -101,7 +102,10 @@ class KNNValLoop(ValLoop):
     the query ``dataloader`` (the val split), whose features the evaluator
     collects and scores. The model is in eval mode. Building and running
     the loop leave the global random generators as they were, so a run with
-    the monitor trains exactly like one without it.
+    the monitor trains exactly like one without it. With several processes
+    every process encodes with process 0's encoder buffers (BatchNorm
+    statistics: those a checkpoint holds), so the score is that of the
+    checkpoint, whatever the process count and after a resume.
 
     Every evaluation also logs the spectrum of the memory-bank features
     (:func:`feature_spectrum`: ``features/effective_rank`` and
@@ -375,6 +379,13 @@ class KNNValLoop(ValLoop):
         with preserved_random_state():
             self.log_raw_pixel_reference()
             with self.batch_norm_statistics():
+                # Process 0's BatchNorm statistics, which checkpoints save,
+                # on every process: FSDP never synchronises buffers and
+                # DDP's broadcast_buffers leaves each process with its own
+                # last batch's update, so a process's own statistics would
+                # make the score depend on the process count and on
+                # whether the run was resumed.
+                broadcast_from_process0(self.encoder().buffers())
                 bank, bank_labels = self.build_memory_bank()
                 for metric in self.knn_metrics:
                     metric.set_memory_bank(bank, bank_labels)

@@ -3,7 +3,6 @@ from functools import partial
 from typing import Optional, Set
 
 import torch
-import torch.distributed as dist
 from mmengine._strategy import FSDPStrategy
 from mmengine.logging import print_log
 from mmengine.optim import BaseOptimWrapper, build_optim_wrapper
@@ -15,6 +14,7 @@ from mmsiam.models.algorithms import MomentumTargetSelfSupervisor
 from mmsiam.models.layers import AnyDeviceSyncBatchNorm
 from mmsiam.models.utils import MomentumTarget
 from mmsiam.registry import STRATEGIES
+from mmsiam.utils import broadcast_from_process0
 
 
 def fsdp_units(model: nn.Module) -> Set[nn.Module]:
@@ -179,7 +179,8 @@ class MomentumTargetFSDPStrategy(FSDPStrategy):
             self.model_wrapper.setdefault('sync_module_states', True)
         else:
             self.model_wrapper.setdefault('device_id', torch.device('cpu'))
-            broadcast_module_states(model)
+            broadcast_from_process0(
+                model.state_dict(keep_vars=True).values())
         total = sum(p.numel() for p in model.parameters())
         wrapped = super()._wrap_model(model)
         # FSDP sets up its root at the first forward of the outer unit; the
@@ -254,13 +255,6 @@ def sharding_summary(model: FullyShardedDataParallel, total: int) -> str:
     return (f'FSDP: the model is sharded over {model.world_size} processes '
             f'({model.sharding_strategy.name}) in {len(units)} units; this '
             f'process holds {local:,} of its {total:,} parameter elements')
-
-
-@torch.no_grad()
-def broadcast_module_states(module: nn.Module) -> None:
-    """Give every process the parameters and buffers of process 0."""
-    for tensor in module.state_dict(keep_vars=True).values():
-        dist.broadcast(tensor.data, src=0)
 
 
 def clip_global_grad_norm(model: FullyShardedDataParallel, params,
