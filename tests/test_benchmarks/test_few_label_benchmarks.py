@@ -1,6 +1,8 @@
 """The demo-scale evaluation configs of configs/benchmarks/classification
-(issue #34 item 1): few-label fine-tuning and MULAN's linear protocol on
-the built-in digits, from a `_demo` checkpoint or from scratch."""
+(issue #34 item 1): few-label fine-tuning and linear probes (MULAN's
+linear protocol) on the built-in digits, from a `_demo` checkpoint or from
+scratch."""
+import math
 import os.path as osp
 import re
 
@@ -27,6 +29,12 @@ SIAMESEIM_LINEAR = osp.join(
 MULAN_LINEAR = osp.join(
     CLASSIFICATION,
     'mulan_resnet18-w16_1xb25-linear-coslr-100e_mnist5k-100labels_demo.py')
+CONMIM_LINEAR = osp.join(
+    CLASSIFICATION,
+    'conmim_vit-tiny-p8_1xb25-linear-coslr-90e_mnist5k-100labels_demo.py')
+MULAN_FINETUNE = osp.join(
+    CLASSIFICATION,
+    'mulan_resnet18-w16_1xb25-coslr-100e_mnist5k-100labels_demo.py')
 LAUNCHER = osp.join(REPO, 'tools', 'benchmarks', 'classification',
                     'dist_train.sh')
 ACCURACY = re.compile(r'Epoch\(val\) \[2\]\[\d+/\d+\] +accuracy/top1: '
@@ -55,7 +63,8 @@ class BackboneAtStart(Hook):
 
 
 @pytest.mark.parametrize('config', [SIAMESEIM_FINETUNE, CONMIM_FINETUNE,
-                                    SIAMESEIM_LINEAR, MULAN_LINEAR],
+                                    SIAMESEIM_LINEAR, MULAN_LINEAR,
+                                    CONMIM_LINEAR, MULAN_FINETUNE],
                          ids=osp.basename)
 def test_the_paper_protocol_on_100_labelled_digits(config):
     cfg = Config.fromfile(config)
@@ -100,6 +109,29 @@ def test_mulan_linear_protocol_standardises_with_val_statistics(tmp_path):
         'trained from its random initialisation' in text
 
 
+def test_mulan_fine_tuning_trains_the_encoder_in_train_mode(tmp_path):
+    """eval_linear.py --weights finetune: every convolution and every
+    BatchNorm's statistics move, at the head's lr, with a plain linear head
+    (no standardisation, whose statistics of a random ResNet made the loss
+    nan)."""
+    runner = Runner.from_cfg(in_process(MULAN_FINETUNE, tmp_path))
+    initialised = BackboneAtStart()
+    runner.register_hook(initialised, priority='VERY_HIGH')
+    runner.train()
+    state = runner.model.backbone.state_dict()
+    moving = [key for key, value in state.items()
+              if key.endswith('running_mean') or value.dim() == 4]
+    assert len(moving) > 30
+    unchanged = [key for key in moving
+                 if torch.equal(state[key], initialised.state[key])]
+    assert unchanged == []
+    assert type(runner.model.head).__name__ == 'LinearClsHead'
+    assert {group['initial_lr'] for group in
+            runner.optim_wrapper.optimizer.param_groups} == {0.05}
+    assert math.isfinite(
+        runner.message_hub.get_scalar('train/loss').current())
+
+
 def test_an_unfitted_standardised_head_says_what_to_add():
     head = StandardizedLinearClsHead(num_classes=2, in_channels=3)
     with pytest.raises(RuntimeError, match=r"add dict\(type='mmsiam."
@@ -138,7 +170,10 @@ def test_dist_train_fine_tunes_a_demo_checkpoint(processes, tmp_path,
     (CONMIM_FINETUNE, 'conmim_backbone_checkpoint'),
     (SIAMESEIM_LINEAR, 'backbone_checkpoint'),
     (MULAN_LINEAR, 'mulan_backbone_checkpoint'),
-], ids=['conmim-finetune', 'siameseim-linear', 'mulan-linear'])
+    (CONMIM_LINEAR, 'conmim_backbone_checkpoint'),
+    (MULAN_FINETUNE, 'mulan_backbone_checkpoint'),
+], ids=['conmim-finetune', 'siameseim-linear', 'mulan-linear',
+        'conmim-linear', 'mulan-finetune'])
 def test_dist_train_evaluates_the_other_demo_encoders(config, checkpoint,
                                                       tmp_path, request):
     out = run_tool([

@@ -51,16 +51,19 @@ def test_stretch_schedule_refuses_iteration_schedules():
 
 RUN = dict(commit='abc1234', command='python tools/analysis_tools/'
            'small_scale_benchmark.py', date='2026-12-02')
-LINEAR = dict(protocol='linear protocol', config='x_demo.py', minutes=1.0)
+LINEAR = dict(config='x_demo.py', minutes=1.0)
 RESULTS = [
     dict(RUN, method='mulan-byol', seed=0, epochs=5, minutes=2.0,
          random_init=56.0, final=78.0, raw_pixels=92.5,
          curve={0: 56.0, 2: 70.0, 5: 78.0},
-         evaluation=dict(LINEAR, scratch=30.0, pretrained=45.0)),
+         evaluations={
+             'linear probe': dict(LINEAR, scratch=30.0, pretrained=45.0),
+             'fine-tuning': dict(LINEAR, scratch=40.0, pretrained=50.0)}),
     dict(RUN, method='mulan-byol', seed=1, epochs=5, minutes=3.0,
          random_init=58.0, final=76.0, raw_pixels=92.5,
          curve={0: 58.0, 5: 76.0},
-         evaluation=dict(LINEAR, scratch=34.0, pretrained=45.0)),
+         evaluations={
+             'linear probe': dict(LINEAR, scratch=34.0, pretrained=45.0)}),
     dict(RUN, method='siameseim', seed=0, epochs=10, minutes=4.0,
          random_init=39.5, final=55.0, raw_pixels=None,
          curve={0: 39.5, 10: 55.0}),
@@ -70,12 +73,18 @@ RESULTS = [
 def test_table_gives_the_mean_and_std_over_seeds(tmp_path):
     results = RESULTS
     table = benchmark.table(results)
-    # kNN 56, 58 -> 78, 76: gains 22, 18; linear 30, 34 -> 45, 45
+    assert table.splitlines()[0] == (
+        '| method | seeds | minutes | kNN random init | kNN final | kNN gain '
+        '| raw pixels | linear probe from scratch | linear probe pretrained '
+        '| linear probe gain | fine-tuning from scratch | fine-tuning '
+        'pretrained | fine-tuning gain | commit |')
+    # kNN 56, 58 -> 78, 76: gains 22, 18; linear 30, 34 -> 45, 45;
+    # fine-tuning of seed 0 only
     assert ('| mulan-byol | 2 | 2.5 ± 0.7 | 57.0 ± 1.4 | 77.0 ± 1.4 | '
-            '20.0 ± 2.8 | 92.5 | linear protocol | 32.0 ± 2.8 | 45.0 ± 0.0 '
-            '| 13.0 ± 2.8 | `abc1234` |') in table
+            '20.0 ± 2.8 | 92.5 | 32.0 ± 2.8 | 45.0 ± 0.0 | 13.0 ± 2.8 | '
+            '40.0 | 50.0 | 10.0 | `abc1234` |') in table
     assert ('| siameseim | 1 | 4.0 | 39.5 | 55.0 | 15.5 | - | - | - | - | - '
-            '| `abc1234` |') in table
+            '| - | - | `abc1234` |') in table
     doc = tmp_path / 'small_scale.md'
     begin, end = benchmark.section_markers('x6')
     assert begin == '<!-- x6:start -->' and end == '<!-- x6:end -->'
@@ -94,18 +103,23 @@ def test_table_gives_the_mean_and_std_over_seeds(tmp_path):
         benchmark.write_doc(str(doc), table)
 
 
-def test_every_method_has_its_papers_evaluation():
+def test_every_method_has_a_linear_probe_and_fine_tuning():
+    """On 100 labels, its paper's headline protocol first."""
     methods = {benchmark.method_name(c) for c in benchmark.DEFAULT_CONFIGS}
     assert {'mulan-byol-shared-predictor', 'mulan-byol-global-views'} < \
         methods
     for method in methods:
-        protocol, config = benchmark.evaluation_of(method)
-        assert os.path.isfile(config), config
-        expected = ('linear protocol' if method.startswith('mulan') else
-                    'few-label fine-tuning')
-        assert protocol == expected
-        assert Config.fromfile(config).train_dataloader.dataset \
-            .num_per_class == 10
+        evaluations = benchmark.evaluation_of(method)
+        assert set(evaluations) == set(benchmark.PROTOCOLS)
+        assert next(iter(evaluations)) == (
+            'linear probe' if method.startswith('mulan') else 'fine-tuning')
+        for protocol, config in evaluations.items():
+            assert os.path.isfile(config), config
+            cfg = Config.fromfile(config)
+            assert cfg.train_dataloader.dataset.num_per_class == 10
+            # a linear probe freezes every block, fine-tuning none
+            frozen = cfg.model.backbone.get('frozen_stages', -1)
+            assert (frozen > 0) == (protocol == 'linear probe'), config
 
 
 def test_benchmark_command_names_what_differs_from_the_defaults():
@@ -117,6 +131,9 @@ def test_benchmark_command_names_what_differs_from_the_defaults():
     assert one == (everything + ' --epoch-factor 2.5 --seeds 0 '
                    '--skip-evaluation ' +
                    benchmark.DEMO_CONFIGS[0][len(benchmark.REPO) + 1:])
+    assert benchmark.benchmark_command(
+        benchmark.DEFAULT_CONFIGS, 1., reuse_pretraining=True) == (
+            everything + ' --reuse-pretraining')
 
 
 def test_a_later_run_replaces_its_rows_and_keeps_the_others(tmp_path):
@@ -136,9 +153,14 @@ def test_a_later_run_replaces_its_rows_and_keeps_the_others(tmp_path):
         ('siameseim', 0), ('siameseim', 1)]
     assert merged[3]['final'] == 60.0 and merged[1] == previous[0]
     assert benchmark.provenance(merged).splitlines() == [
-        f"Commit `def5678`, `{rerun['command']}`, 2026-12-02.",
-        f"Commit `abc1234`, `{RUN['command']}`, 2026-12-02.",
+        f"Commit `def5678`, 2026-12-02: `{rerun['command']}`.",
+        f"Commit `abc1234`, 2026-12-02: `{RUN['command']}`.",
     ]
+    reused = dict(rerun, pretraining=dict(commit='abc1234', date='2026-12-01',
+                                          cpu=None))
+    assert benchmark.provenance([reused]) == (
+        f"Commit `def5678`, 2026-12-02: `{rerun['command']}`; pretrained by "
+        'commit `abc1234`, 2026-12-01.')
 
 
 def test_provenance_names_the_cpu_of_a_run(tmp_path):
@@ -149,8 +171,8 @@ def test_provenance_names_the_cpu_of_a_run(tmp_path):
     assert cpu == f'AMD EPYC 7B13, {os.cpu_count()} cores'
     rows = [dict(RESULTS[0], cpu=cpu), RESULTS[2]]
     assert benchmark.provenance(rows).splitlines() == [
-        f"Commit `abc1234`, `{RUN['command']}`, 2026-12-02, {cpu}.",
-        f"Commit `abc1234`, `{RUN['command']}`, 2026-12-02.",
+        f"Commit `abc1234`, 2026-12-02, {cpu}: `{RUN['command']}`.",
+        f"Commit `abc1234`, 2026-12-02: `{RUN['command']}`.",
     ]
 
 
@@ -159,11 +181,23 @@ def test_mean_std_is_the_sample_spread():
     assert benchmark.mean_std([1.0, 2.0, 3.0]) == '2.0 ± 1.0'
 
 
+def shortened(config, tmp_path, epochs):
+    """A config of ``tmp_path`` that inherits ``config`` and trains for
+    ``epochs`` epochs."""
+    short = tmp_path / f'{epochs}-epochs_{os.path.basename(config)}'
+    short.write_text(f"_base_ = '{config}'\n"
+                     f'train_cfg = dict(max_epochs={epochs}, '
+                     'val_interval=1)\n')
+    return str(short)
+
+
 @pytest.mark.slow
-def test_a_seeded_run_trains_exports_and_evaluates_both_ways(tmp_path):
+def test_a_seeded_run_trains_exports_and_evaluates_both_ways(
+        tmp_path, monkeypatch):
     """The real tool on the SiameseIM demo shortened to one epoch, its
-    evaluation to two: kNN before and after, the few-label fine-tuning from
-    the exported encoder and from scratch, and the doc section."""
+    evaluations to two: kNN before and after, the linear probe and the
+    few-label fine-tuning from the exported encoder and from scratch, the
+    doc section; then a second run that reuses the pretraining."""
     doc = tmp_path / 'doc.md'
     doc.write_text('{}\n{}\n'.format(*benchmark.section_markers()))
     demo = [c for c in benchmark.DEMO_CONFIGS
@@ -174,31 +208,49 @@ def test_a_seeded_run_trains_exports_and_evaluates_both_ways(tmp_path):
         'param_scheduler = [dict(type="LinearWarmupLR", by_epoch=True, '
         'begin=0, end=1, convert_to_iter_based=True)]\n'
         'train_cfg = dict(max_epochs=1, val_interval=1)\n')
-    finetune = tmp_path / 'siameseim_two-epochs_demo.py'
-    finetune.write_text(
-        f"_base_ = '{benchmark.EVALUATIONS['siameseim'][1]}'\n"
-        'train_cfg = dict(max_epochs=2, val_interval=1)\n')
-    evaluations = dict(benchmark.EVALUATIONS, siameseim=(
-        'few-label fine-tuning', str(finetune)))
-    original, benchmark.EVALUATIONS = benchmark.EVALUATIONS, evaluations
-    try:
-        benchmark.main([str(config), '--seeds', '1', '--work-dir',
-                        str(tmp_path / 'work'), '--doc', str(doc)])
-    finally:
-        benchmark.EVALUATIONS = original
-    row, = benchmark.load_results(str(tmp_path / 'work' / 'results.json'))
+    evaluations = {
+        protocol: shortened(path, tmp_path, 2)
+        for protocol, path in benchmark.EVALUATIONS['siameseim'].items()}
+    monkeypatch.setitem(benchmark.EVALUATIONS, 'siameseim', evaluations)
+    work = tmp_path / 'work'
+    benchmark.main([str(config), '--seeds', '1', '--work-dir', str(work),
+                    '--doc', str(doc)])
+    row, = benchmark.load_results(str(work / 'results.json'))
     assert (row['method'], row['seed'], row['epochs']) == ('siameseim', 1, 1)
     assert set(row['curve']) == {0, 1}
-    evaluation = row['evaluation']
-    assert 0 < evaluation['scratch'] <= 100
-    assert 0 < evaluation['pretrained'] <= 100
-    run_dir = tmp_path / 'work' / config.stem / 'seed1'
-    for way, loaded in (('pretrained', True), ('scratch', False)):
-        log, = glob.glob(str(run_dir / f'eval_{way}' / '*' / '*.log'))
-        log = open(log).read()
-        assert ('loaded 52 pretrained tensors' in log) == loaded
-        assert re.search(r'randomness = dict\([^)]*seed=1\b', log)
+    assert set(row['evaluations']) == {'linear probe', 'fine-tuning'}
+    run_dir = work / config.stem / 'seed1'
+    for protocol, evaluation in row['evaluations'].items():
+        assert 0 < evaluation['scratch'] <= 100
+        assert 0 < evaluation['pretrained'] <= 100
+        name = os.path.basename(evaluations[protocol])[:-3]
+        for way, loaded in (('pretrained', True), ('scratch', False)):
+            log, = glob.glob(str(run_dir / name / way / '*' / '*.log'))
+            log = open(log).read()
+            assert ('loaded 52 pretrained tensors' in log) == loaded
+            assert re.search(r'randomness = dict\([^)]*seed=1\b', log)
     assert '| siameseim | 1 |' in doc.read_text()
+
+    # A new protocol for the same pretraining: nothing is trained again.
+    trainings = sorted(p.name for p in run_dir.glob('2*'))
+    monkeypatch.setitem(benchmark.EVALUATIONS, 'siameseim', {
+        'linear probe': shortened(evaluations['linear probe'], tmp_path, 1)})
+    benchmark.main([str(config), '--seeds', '1', '--work-dir', str(work),
+                    '--reuse-pretraining'])
+    assert sorted(p.name for p in run_dir.glob('2*')) == trainings
+    reused, = benchmark.load_results(str(work / 'results.json'))
+    assert reused['curve'] == row['curve']
+    assert reused['pretraining'] == {
+        key: row[key] for key in ('commit', 'date', 'cpu')}
+    assert set(reused['evaluations']) == {'linear probe'}
+    # Another schedule, or a seed never trained, is not reused.
+    with pytest.raises(ValueError, match='differs from'):
+        benchmark.main([str(config), '--seeds', '1', '--work-dir', str(work),
+                        '--reuse-pretraining', '--epoch-factor', '2'])
+    with pytest.raises(FileNotFoundError, match='no earlier pretraining of '
+                       'siameseim with seed 2'):
+        benchmark.main([str(config), '--seeds', '2', '--work-dir', str(work),
+                        '--reuse-pretraining'])
 
 
 def test_commit_is_clean_when_only_its_own_outputs_changed(tmp_path):

@@ -16,13 +16,13 @@ ablations in ``configs/*/ablations/``) and seed (``--seeds``, default
    training, at the end and on raw pixels;
 2. its encoder is exported by ``tools/model_converters/extract_backbone.py``
    (the branch the method's paper evaluates);
-3. the method's demo-scale evaluation config (:data:`EVALUATIONS`: few-label
-   fine-tuning for the masked-image-modeling methods, MULAN's linear
-   protocol for MULAN; 100 labelled digits) is trained twice with the same
-   seed and budget by ``tools/train.py``: from the exported encoder and from
-   scratch. Its last val top-1 is the number reported.
+3. each of the method's demo-scale evaluation configs (:data:`EVALUATIONS`:
+   a linear probe and few-label fine-tuning, on 100 labelled digits) is
+   trained twice with the same seed and budget by ``tools/train.py``: from
+   the exported encoder and from scratch. Its last val top-1 is the number
+   reported.
 
-The rows (one per method and seed: minutes, kNN, the two evaluation
+The rows (one per method and seed: minutes, kNN, the evaluation
 accuracies, the commit, command and CPU) go to ``WORK_DIR/results.json``; a
 Markdown table of the mean +- std over the seeds to stdout and, with
 ``--doc``, between the ``<!-- SECTION:start -->`` and
@@ -31,7 +31,10 @@ Markdown table of the mean +- std over the seeds to stdout and, with
 Rows of (method, seed) pairs that an earlier run in the same work dir
 trained and this one does not are kept, each with its own commit, so that
 the demos can be benchmarked one at a time.
-``--skip-evaluation`` trains and tabulates the kNN monitor only.
+``--skip-evaluation`` trains and tabulates the kNN monitor only;
+``--reuse-pretraining`` trains nothing and evaluates the pretrainings an
+earlier run left in the work dir (for a new evaluation protocol), naming
+the commit that pretrained them.
 
 Examples::
 
@@ -69,18 +72,42 @@ ABLATION_CONFIGS = sorted(
     glob.glob(osp.join(REPO, 'configs', '*', 'ablations', '*_demo.py')))
 DEFAULT_CONFIGS = DEMO_CONFIGS + ABLATION_CONFIGS
 CLASSIFICATION = osp.join(REPO, 'configs', 'benchmarks', 'classification')
-# Each method's demo-scale evaluation, its paper's protocol on 100 labels.
+LINEAR_PROBE, FINE_TUNING = 'linear probe', 'fine-tuning'
+# The columns of the table, in this order.
+PROTOCOLS = (LINEAR_PROBE, FINE_TUNING)
+# Each method's demo-scale evaluations on 100 labels, its paper's headline
+# protocol first (ConMIM publishes no linear protocol: its probe is
+# SiameseIM's; MULAN's fine-tuning is its eval_linear.py --weights
+# finetune, whose settings the paper does not give).
 EVALUATIONS = {
-    'siameseim': ('few-label fine-tuning', osp.join(
-        CLASSIFICATION,
-        'siameseim_vit-tiny-p8_1xb25-coslr-100e_mnist5k-100labels_demo.py')),
-    'conmim': ('few-label fine-tuning', osp.join(
-        CLASSIFICATION,
-        'conmim_vit-tiny-p8_1xb25-coslr-100e_mnist5k-100labels_demo.py')),
-    'mulan': ('linear protocol', osp.join(
-        CLASSIFICATION, 'mulan_resnet18-w16_1xb25-linear-coslr-100e_'
-        'mnist5k-100labels_demo.py')),
+    'siameseim': {
+        FINE_TUNING: osp.join(
+            CLASSIFICATION, 'siameseim_vit-tiny-p8_1xb25-coslr-100e_'
+            'mnist5k-100labels_demo.py'),
+        LINEAR_PROBE: osp.join(
+            CLASSIFICATION, 'siameseim_vit-tiny-p8_1xb25-linear-coslr-90e_'
+            'mnist5k-100labels_demo.py'),
+    },
+    'conmim': {
+        FINE_TUNING: osp.join(
+            CLASSIFICATION, 'conmim_vit-tiny-p8_1xb25-coslr-100e_'
+            'mnist5k-100labels_demo.py'),
+        LINEAR_PROBE: osp.join(
+            CLASSIFICATION, 'conmim_vit-tiny-p8_1xb25-linear-coslr-90e_'
+            'mnist5k-100labels_demo.py'),
+    },
+    'mulan': {
+        LINEAR_PROBE: osp.join(
+            CLASSIFICATION, 'mulan_resnet18-w16_1xb25-linear-coslr-100e_'
+            'mnist5k-100labels_demo.py'),
+        FINE_TUNING: osp.join(
+            CLASSIFICATION, 'mulan_resnet18-w16_1xb25-coslr-100e_'
+            'mnist5k-100labels_demo.py'),
+    },
 }
+# What a reused pretraining row keeps (--reuse-pretraining).
+PRETRAINING_FIELDS = ('method', 'seed', 'config', 'epochs', 'minutes',
+                      'random_init', 'final', 'raw_pixels', 'curve')
 KEY = 'knn/top1'
 ACCURACY = 'accuracy/top1'
 SECTION = 'small-scale-benchmark'
@@ -103,7 +130,12 @@ def parse_args(argv=None):
                         help='kNN evaluations after the one before training '
                         '(default 8)')
     parser.add_argument('--skip-evaluation', action='store_true',
-                        help='kNN only: no export, no few-label runs')
+                        help='kNN only: no export, no linear probe or '
+                        'fine-tuning')
+    parser.add_argument('--reuse-pretraining', action='store_true',
+                        help='do not train: evaluate the pretrainings an '
+                        'earlier run left in WORK_DIR (same configs, '
+                        'options and seeds), keeping their kNN rows')
     parser.add_argument('--work-dir', default='work_dirs/small_scale',
                         help='one sub-folder per config and seed, and '
                         'results.json')
@@ -190,16 +222,28 @@ def fresh_dir(path: str) -> str:
     return path
 
 
-def train(config: str, run_dir: str, factor: float, evaluations: int,
-          seed: int) -> dict:
-    """Train one stretched config with ``seed`` in ``run_dir``; its kNN
-    curve and wall time."""
+def stretched_config(config: str, factor: float, evaluations: int,
+                     seed: int):
+    """``config`` with its schedule stretched (:func:`stretch_schedule`) and
+    ``seed`` set."""
     from mmengine.config import Config
     cfg = Config.fromfile(config)
     stretch_schedule(cfg, factor, evaluations)
     cfg.randomness = dict(cfg.get('randomness', {}), seed=seed)
-    name = osp.splitext(osp.basename(config))[0]
-    stretched = osp.join(fresh_dir(run_dir), name + '.py')
+    return cfg
+
+
+def config_copy(config: str, run_dir: str) -> str:
+    """Where the stretched ``config`` is saved in ``run_dir``."""
+    return osp.join(run_dir, osp.splitext(osp.basename(config))[0] + '.py')
+
+
+def train(config: str, run_dir: str, factor: float, evaluations: int,
+          seed: int) -> dict:
+    """Train one stretched config with ``seed`` in ``run_dir``; its kNN
+    curve and wall time."""
+    cfg = stretched_config(config, factor, evaluations, seed)
+    stretched = config_copy(config, fresh_dir(run_dir))
     cfg.dump(stretched)
     start = time.monotonic()
     run_tool('train.py', stretched, '--work-dir', run_dir)
@@ -219,10 +263,60 @@ def train(config: str, run_dir: str, factor: float, evaluations: int,
         curve=curve)
 
 
-def evaluation_of(method: str):
-    """``(protocol, config)`` of a method ('mulan-byol' -> MULAN's), or
-    None."""
-    return EVALUATIONS.get(method.split('-')[0])
+# Keys that tools/train.py adds to the copy of the config it saves.
+RUN_KEYS = ('work_dir', 'launcher')
+
+
+def same_settings(ran, cfg) -> bool:
+    """Whether the config a run saved (``ran``) is ``cfg``, but for
+    :data:`RUN_KEYS`."""
+    from mmengine.config import Config
+
+    def settings(c):
+        return Config({k: v for k, v in c.to_dict().items()
+                       if k not in RUN_KEYS}).pretty_text
+
+    return settings(ran) == settings(cfg)
+
+
+def reused_pretraining(previous, config: str, run_dir: str, factor: float,
+                       evaluations: int, seed: int) -> dict:
+    """The pretraining of ``config`` with ``seed`` that an earlier run left
+    in ``run_dir`` and recorded in ``previous`` (its rows): its
+    :data:`PRETRAINING_FIELDS`, and under ``'pretraining'`` the commit,
+    date and CPU it ran with. An error names what is missing or changed."""
+    from mmengine.config import Config
+
+    from mmsiam.checkpoint.safe_loading import read_last_checkpoint
+    method = method_name(config)
+    rows = [r for r in previous
+            if (r['method'], r.get('seed', 0)) == (method, seed)]
+    saved = config_copy(config, run_dir)
+    if not rows or not osp.isfile(saved):
+        raise FileNotFoundError(
+            f'--reuse-pretraining: no earlier pretraining of {method} with '
+            f'seed {seed} in {run_dir} (and its results.json); run without '
+            '--reuse-pretraining to train it')
+    if not same_settings(
+            Config.fromfile(saved),
+            stretched_config(config, factor, evaluations, seed)):
+        raise ValueError(
+            f'--reuse-pretraining: {saved} differs from {config} as '
+            'this run would train it (the config, --epoch-factor or '
+            '--evaluations changed); run without --reuse-pretraining '
+            'in another --work-dir')
+    read_last_checkpoint(run_dir)
+    row = rows[0]
+    reused = {key: row[key] for key in PRETRAINING_FIELDS}
+    reused['pretraining'] = row.get('pretraining') or {
+        key: row.get(key) for key in ('commit', 'date', 'cpu')}
+    return reused
+
+
+def evaluation_of(method: str) -> dict:
+    """``{protocol: config}`` of a method's evaluations ('mulan-byol' ->
+    MULAN's), empty for none."""
+    return EVALUATIONS.get(method.split('-')[0], {})
 
 
 def last_accuracy(work_dir: str, config: str, seed: int,
@@ -240,21 +334,30 @@ def last_accuracy(work_dir: str, config: str, seed: int,
 
 
 def evaluate(run_dir: str, method: str, seed: int) -> dict:
-    """Export the encoder trained in ``run_dir`` and run the method's
-    evaluation from it and from scratch, with the same seed and budget."""
-    protocol, config = evaluation_of(method)
+    """Export the encoder trained in ``run_dir`` (once: a later run that
+    reuses the pretraining finds it) and run each of the
+    method's evaluations from it and from scratch, with the same seed and
+    budget, in ``run_dir/<evaluation config name>/{pretrained,scratch}``:
+    ``{protocol: dict(config, pretrained, scratch, minutes)}``."""
     from mmsiam.checkpoint.safe_loading import read_last_checkpoint
     encoder = osp.join(run_dir, 'encoder.pth')
-    run_tool(osp.join('model_converters', 'extract_backbone.py'),
-             read_last_checkpoint(run_dir), encoder)
-    start = time.monotonic()
-    pretrained = last_accuracy(osp.join(run_dir, 'eval_pretrained'), config,
-                               seed, encoder)
-    scratch = last_accuracy(osp.join(run_dir, 'eval_scratch'), config,
-                            seed, None)
-    return dict(protocol=protocol, config=osp.relpath(config, REPO),
-                pretrained=pretrained, scratch=scratch,
-                minutes=round((time.monotonic() - start) / 60, 1))
+    if not osp.exists(encoder):  # else exported for an earlier evaluation
+        run_tool(osp.join('model_converters', 'extract_backbone.py'),
+                 read_last_checkpoint(run_dir), encoder)
+    results = {}
+    for protocol, config in evaluation_of(method).items():
+        start = time.monotonic()
+        eval_dir = osp.join(run_dir,
+                            osp.splitext(osp.basename(config))[0])
+        pretrained = last_accuracy(osp.join(eval_dir, 'pretrained'),
+                                   config, seed, encoder)
+        scratch = last_accuracy(osp.join(eval_dir, 'scratch'), config, seed,
+                                None)
+        results[protocol] = dict(
+            config=osp.relpath(config, REPO), pretrained=pretrained,
+            scratch=scratch,
+            minutes=round((time.monotonic() - start) / 60, 1))
+    return results
 
 
 def mean_std(values) -> str:
@@ -267,35 +370,39 @@ def mean_std(values) -> str:
 
 def table(results) -> str:
     """The Markdown table of the results: per method, the mean ± std over
-    its seeds of kNN top-1 (random init, final, gain) and of its
-    evaluation's last top-1 from scratch and from the trained encoder."""
-    lines = [
-        '| method | seeds | minutes | kNN random init | kNN final | kNN gain '
-        '| raw pixels | evaluation (100 labels) | from scratch | pretrained '
-        '| gain | commit |', '|---|---|---|---|---|---|---|---|---|---|---|---|'
-    ]
+    its seeds of kNN top-1 (random init, final, gain) and, for each of
+    :data:`PROTOCOLS`, of the evaluation's last top-1 from scratch and from
+    the trained encoder, and of the gain."""
+    header = ['method', 'seeds', 'minutes', 'kNN random init', 'kNN final',
+              'kNN gain', 'raw pixels']
+    for protocol in PROTOCOLS:
+        header += [f'{protocol} from scratch', f'{protocol} pretrained',
+                   f'{protocol} gain']
+    header.append('commit')
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '---|' * len(header)]
     for method in sorted({r['method'] for r in results}):
         rows = [r for r in results if r['method'] == method]
         raw = rows[0]['raw_pixels']
-        raw = '-' if raw is None else f'{raw:.1f}'
-        evaluated = [r['evaluation'] for r in rows if r.get('evaluation')]
-        if evaluated:
-            evaluation = (evaluated[0]['protocol'],
-                          mean_std(e['scratch'] for e in evaluated),
-                          mean_std(e['pretrained'] for e in evaluated),
-                          mean_std(e['pretrained'] - e['scratch']
-                                   for e in evaluated))
-        else:
-            evaluation = ('-', ) * 4
-        commits = ', '.join(f'`{c}`' for c in dict.fromkeys(
-            r['commit'] for r in rows))
-        lines.append(
-            f"| {method} | {len(rows)} | "
-            f"{mean_std(r['minutes'] for r in rows)} | "
-            f"{mean_std(r['random_init'] for r in rows)} | "
-            f"{mean_std(r['final'] for r in rows)} | "
-            f"{mean_std(r['final'] - r['random_init'] for r in rows)} | "
-            f"{raw} | {' | '.join(evaluation)} | {commits} |")
+        cells = [
+            method, str(len(rows)),
+            mean_std(r['minutes'] for r in rows),
+            mean_std(r['random_init'] for r in rows),
+            mean_std(r['final'] for r in rows),
+            mean_std(r['final'] - r['random_init'] for r in rows),
+            '-' if raw is None else f'{raw:.1f}'
+        ]
+        for protocol in PROTOCOLS:
+            evaluated = [r['evaluations'][protocol] for r in rows
+                         if protocol in r.get('evaluations', {})]
+            cells += [
+                mean_std(e['scratch'] for e in evaluated),
+                mean_std(e['pretrained'] for e in evaluated),
+                mean_std(e['pretrained'] - e['scratch'] for e in evaluated)
+            ] if evaluated else ['-'] * 3
+        cells.append(', '.join(f'`{c}`' for c in dict.fromkeys(
+            r['commit'] for r in rows)))
+        lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
 
 
@@ -316,12 +423,23 @@ def cpu_model(cpuinfo: str = '/proc/cpuinfo') -> str:
 
 def provenance(results) -> str:
     """One line per run behind the rows: commit, command, date and, when
-    recorded, the CPU."""
-    runs = dict.fromkeys((r['commit'], r['command'], r['date'],
-                          r.get('cpu')) for r in results)
-    return '\n'.join(
-        f'Commit `{commit}`, `{command}`, {date}' +
-        (f', {cpu}.' if cpu else '.') for commit, command, date, cpu in runs)
+    recorded, the CPU; for rows whose pretraining an earlier run did
+    (``--reuse-pretraining``), that run's commit, date and CPU too."""
+    def described(commit, date, cpu):
+        return f'`{commit}`, {date}' + (f', {cpu}' if cpu else '')
+
+    runs = dict.fromkeys(
+        (r['commit'], r['command'], r['date'], r.get('cpu'),
+         tuple(r['pretraining'].values()) if r.get('pretraining') else None)
+        for r in results)
+    lines = []
+    for commit, command, date, cpu, pretraining in runs:
+        line = f'Commit {described(commit, date, cpu)}: `{command}`'
+        if pretraining:
+            line += ('; pretrained by commit '
+                     f'{described(*pretraining)}')
+        lines.append(line + '.')
+    return '\n'.join(lines)
 
 
 def merge(previous, new):
@@ -379,7 +497,8 @@ def plot(results, out: str) -> None:
 
 
 def benchmark_command(configs, epoch_factor: float, seeds=(0, 1, 2),
-                      skip_evaluation: bool = False) -> str:
+                      skip_evaluation: bool = False,
+                      reuse_pretraining: bool = False) -> str:
     """The command line of a run: the options that differ from the
     defaults, and the configs unless they are the default ones."""
     command = 'python tools/analysis_tools/small_scale_benchmark.py'
@@ -389,6 +508,8 @@ def benchmark_command(configs, epoch_factor: float, seeds=(0, 1, 2),
         command += ' --seeds ' + ' '.join(map(str, seeds))
     if skip_evaluation:
         command += ' --skip-evaluation'
+    if reuse_pretraining:
+        command += ' --reuse-pretraining'
     if sorted(map(osp.abspath, configs)) != sorted(DEFAULT_CONFIGS):
         command += ''.join(f' {osp.relpath(c, REPO)}' for c in configs)
     return command
@@ -420,17 +541,23 @@ def main(argv=None):
     results = load_results(results_file)
     run = dict(commit=git_commit(outputs=(args.doc, args.png)),
                command=benchmark_command(args.configs, args.epoch_factor,
-                                         args.seeds, args.skip_evaluation),
+                                         args.seeds, args.skip_evaluation,
+                                         args.reuse_pretraining),
                date=time.strftime('%Y-%m-%d'), cpu=cpu_model())
     for config in args.configs:
         name = osp.splitext(osp.basename(config))[0]
         for seed in args.seeds:
             run_dir = osp.join(args.work_dir, name, f'seed{seed}')
-            result = train(config, run_dir, args.epoch_factor,
-                           args.evaluations, seed)
+            if args.reuse_pretraining:
+                result = reused_pretraining(results, config, run_dir,
+                                            args.epoch_factor,
+                                            args.evaluations, seed)
+            else:
+                result = train(config, run_dir, args.epoch_factor,
+                               args.evaluations, seed)
             if not args.skip_evaluation and evaluation_of(result['method']):
-                result['evaluation'] = evaluate(run_dir, result['method'],
-                                                seed)
+                result['evaluations'] = evaluate(run_dir, result['method'],
+                                                 seed)
             results = merge(results, [dict(result, **run)])
             with open(results_file, 'w') as f:
                 json.dump(dict(results=results), f, indent=1)
