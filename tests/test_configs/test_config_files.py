@@ -137,6 +137,13 @@ BENCHMARK_DEMO_AND_PAPER = {
          'siameseim_vit-base-p16_8xb2048-linear-coslr-90e'),
         ('mulan_resnet18-w16_1xb25-linear-coslr-100e',
          'mulan_resnet50_8xb64-linear-coslr-100e'),
+        # ConMIM publishes no linear probe: SiameseIM's, on ConMIM's
+        # encoder
+        ('conmim_vit-tiny-p8_1xb25-linear-coslr-90e',
+         'siameseim_vit-base-p16_8xb2048-linear-coslr-90e'),
+        # MULAN's eval_linear.py --weights finetune
+        ('mulan_resnet18-w16_1xb25-coslr-100e',
+         'mulan_resnet50_8xb64-linear-coslr-100e'),
     )
 }
 
@@ -179,12 +186,19 @@ def test_demo_inherits_the_paper_recipe(demo_path, paper_path):
 
 # A protocol setting a demo-scale evaluation adapts, measured (the config
 # says why): the linear probes' lr, for 360-400 steps instead of 7,000 to
-# 250,000.
+# 250,000; ConMIM's probe reads ConMIM's encoder; MULAN's fine-tuning
+# trains the encoder in train mode with a plain linear head (no
+# standardisation, whose statistics go stale as the encoder trains).
 BENCHMARK_ADAPTED = {
     osp.join(CLASSIFICATION, f'{name}_mnist5k-100labels_demo.py'):
-    {'optim_wrapper.optimizer.lr'}
-    for name in ('mulan_resnet18-w16_1xb25-linear-coslr-100e',
-                 'siameseim_vit-tiny-p8_1xb25-linear-coslr-90e')
+    {'optim_wrapper.optimizer.lr'} | adapted
+    for name, adapted in (
+        ('mulan_resnet18-w16_1xb25-linear-coslr-100e', set()),
+        ('siameseim_vit-tiny-p8_1xb25-linear-coslr-90e', set()),
+        ('conmim_vit-tiny-p8_1xb25-linear-coslr-90e', {'model.backbone'}),
+        ('mulan_resnet18-w16_1xb25-coslr-100e',
+         {'model.backbone', 'model.head', 'custom_hooks'}),
+    )
 }
 
 
@@ -199,8 +213,8 @@ def benchmark_recipe(cfg):
     head = {k: v for k, v in model.head.items()
             if k not in ('num_classes', 'in_channels')}
     # a linear probe freezes every block (a ResNet: its 4 stages) of its
-    # encoder, whatever the size
-    if 'frozen_stages' in model.backbone:
+    # encoder, whatever the size; fine-tuning none (-1)
+    if model.backbone.get('frozen_stages', -1) != -1:
         assert model.backbone.frozen_stages == encoder_arch(
             model.backbone.to_dict()).get('num_layers', 4)
     neck = model.get('neck')
