@@ -223,7 +223,7 @@ def test_a_seeded_run_trains_exports_and_evaluates_both_ways(
     for protocol, evaluation in row['evaluations'].items():
         assert 0 < evaluation['scratch'] <= 100
         assert 0 < evaluation['pretrained'] <= 100
-        name = os.path.basename(evaluations[protocol])[:-3]
+        name = benchmark.config_name(evaluations[protocol])
         for way, loaded in (('pretrained', True), ('scratch', False)):
             log, = glob.glob(str(run_dir / name / way / '*' / '*.log'))
             log = open(log).read()

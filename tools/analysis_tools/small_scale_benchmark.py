@@ -233,9 +233,14 @@ def stretched_config(config: str, factor: float, evaluations: int,
     return cfg
 
 
+def config_name(config: str) -> str:
+    """A config's file name without '.py': the name of its folders."""
+    return osp.splitext(osp.basename(config))[0]
+
+
 def config_copy(config: str, run_dir: str) -> str:
     """Where the stretched ``config`` is saved in ``run_dir``."""
-    return osp.join(run_dir, osp.splitext(osp.basename(config))[0] + '.py')
+    return osp.join(run_dir, config_name(config) + '.py')
 
 
 def train(config: str, run_dir: str, factor: float, evaluations: int,
@@ -347,8 +352,7 @@ def evaluate(run_dir: str, method: str, seed: int) -> dict:
     results = {}
     for protocol, config in evaluation_of(method).items():
         start = time.monotonic()
-        eval_dir = osp.join(run_dir,
-                            osp.splitext(osp.basename(config))[0])
+        eval_dir = osp.join(run_dir, config_name(config))
         pretrained = last_accuracy(osp.join(eval_dir, 'pretrained'),
                                    config, seed, encoder)
         scratch = last_accuracy(osp.join(eval_dir, 'scratch'), config, seed,
@@ -545,9 +549,9 @@ def main(argv=None):
                                          args.reuse_pretraining),
                date=time.strftime('%Y-%m-%d'), cpu=cpu_model())
     for config in args.configs:
-        name = osp.splitext(osp.basename(config))[0]
         for seed in args.seeds:
-            run_dir = osp.join(args.work_dir, name, f'seed{seed}')
+            run_dir = osp.join(args.work_dir, config_name(config),
+                               f'seed{seed}')
             if args.reuse_pretraining:
                 result = reused_pretraining(results, config, run_dir,
                                             args.epoch_factor,
