@@ -1,5 +1,6 @@
 """pytest fixtures: small data sets and tiny training runs, made once per
 session. Shared functions and paths are in ``tests/helpers``."""
+import os
 import os.path as osp
 
 import pytest
@@ -9,6 +10,12 @@ from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, DEMO_PRETRAIN_CONFIG,
                      run_tool, train_tiny)
 from helpers.tools import SLOW_TESTS
 from mmsiam.runtime import setup_runtime
+
+# Tests compare runs bit for bit (resumes, ranks, runs with and without a
+# monitor); a measured attention kernel can differ between processes
+# (mmsiam.models.layers.KernelChoice), so the suite forces one. The tests
+# of the measurement set 'auto' themselves.
+os.environ.setdefault('MMSIAM_ATTENTION_KERNEL', 'sdpa')
 
 # In-process tests run the stack as mmsiam's tools do: with its runtime
 # fixes (tests/test_runtime.py checks them in fresh interpreters).

@@ -77,7 +77,10 @@ def main(argv=None):
     from mmengine.evaluator import DumpResults
 
     from mmsiam.engine.runner import build_runner
+    from mmsiam.models.layers import set_attention_kernel
+    attention_kernel = set_attention_kernel(cfg)
     runner = build_runner(cfg)
+    runner.logger.info(attention_kernel)
     if args.out is not None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))

@@ -308,11 +308,14 @@ def main(argv=None):
     prepare_distributed_env(cfg, args.launcher)
 
     from mmsiam.engine.runner import build_runner
+    from mmsiam.models.layers import set_attention_kernel
     from mmsiam.models.utils import compile_model
 
     # mmsiam compiles the model's parts, not mmengine's whole train_step.
     compile_options = cfg.pop('compile', None)
+    attention_kernel = set_attention_kernel(cfg)
     runner = build_runner(cfg)
+    runner.logger.info(attention_kernel)
     if keeps_freed_memory:
         runner.logger.info('CPU run: malloc keeps freed memory between '
                            'steps (mmsiam.utils.keep_freed_memory)')

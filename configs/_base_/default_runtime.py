@@ -16,6 +16,9 @@ default_hooks = dict(
     iter_seed=dict(type='IterSeedHook'),
     # resume / load_from must fit the model (mmengine only warns).
     strict_load=dict(type='StrictLoadCheckpointHook'),
+    # The attention kernels each process measured, kept in checkpoints and
+    # taken back on resume (exact resume with measured kernels).
+    kernel_choice=dict(type='KernelChoiceHook'),
     # Skip steps with a non-finite loss or gradient; stop after 5 in a row.
     non_finite_guard=dict(type='NonFiniteGuardHook', max_skips=5),
 )

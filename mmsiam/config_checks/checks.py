@@ -26,8 +26,8 @@ RUNNER_KEYS = (
     'visualizer', 'default_scope', 'randomness', 'experiment_name',
     'model_wrapper_cfg', 'runner_type', 'custom_imports', 'sync_bn',
     'find_unused_parameters', 'vis_backends',
-    # read by mmsiam's tools/train.py
-    'compile', 'strategy')
+    # read by mmsiam's tools/train.py (and tools/test.py)
+    'compile', 'strategy', 'attention_kernel')
 
 DATALOADER_KEYS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 EVALUATOR_KEYS = ('val_evaluator', 'test_evaluator')

@@ -1,13 +1,16 @@
 """The attention function of mmsiam's transformers: the explicit form is
-the same attention as torch's fused kernel, and each input takes the
-kernel documented for it."""
+the same attention as torch's fused kernel; each input signature takes the
+kernel measured fastest for it, once, logged, unless a setting forces
+one."""
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.logging import MMLogger
 from mmpretrain.models.utils.attention import MultiheadAttention
 
 from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, build_model
-from mmsiam.models.layers import (BEiTSDPAttention, explicit_attention,
+from mmsiam.models.layers import (ATTENTION_KERNELS, BEiTSDPAttention,
+                                  explicit_attention,
                                   scaled_dot_product_attention,
                                   use_attention_kernel)
 
@@ -43,18 +46,91 @@ def test_explicit_attention_refuses_a_bool_mask():
         explicit_attention(q, k, v, torch.ones(7, 7, dtype=torch.bool))
 
 
-@pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
-def test_low_precision_on_cpu_takes_the_explicit_products(dtype):
+@pytest.fixture
+def measured(monkeypatch):
+    """The attention kernels measured afresh (no forced kernel, nothing
+    chosen yet); the suite's own setting is restored afterwards."""
+    monkeypatch.delenv(ATTENTION_KERNELS.env_var, raising=False)
+    monkeypatch.setattr(ATTENTION_KERNELS, 'setting', 'auto')
+    monkeypatch.setattr(ATTENTION_KERNELS, 'chosen', {})
+    return ATTENTION_KERNELS
+
+
+@pytest.mark.parametrize('name', ['sdpa', 'explicit'])
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_a_forced_kernel_computes_the_attention(measured, monkeypatch, name,
+                                                dtype):
     q, k, v = qkv(dtype)
     mask = torch.randn(3, 7, 7).to(dtype)
-    assert torch.equal(scaled_dot_product_attention(q, k, v, mask),
-                       explicit_attention(q, k, v, mask))
+    monkeypatch.setenv('MMSIAM_ATTENTION_KERNEL', name)
+    assert torch.equal(
+        scaled_dot_product_attention(q, k, v, mask),
+        measured.candidates[name](q, k, v, attn_mask=mask))
+    assert not measured.chosen
 
 
-def test_fp32_takes_torch_sdpa():
+def test_the_config_key_overrides_the_environment(measured, monkeypatch):
+    monkeypatch.setenv('MMSIAM_ATTENTION_KERNEL', 'sdpa')
+    measured.force('explicit')
+    assert measured.forced() == 'explicit'
+    measured.force('auto')
+    assert measured.forced() == 'sdpa'
+
+
+@pytest.mark.parametrize('set_it', ['config', 'env'])
+def test_an_unknown_kernel_is_refused_by_name(measured, monkeypatch,
+                                              set_it):
+    with pytest.raises(ValueError) as error:
+        if set_it == 'config':
+            measured.force('flash')
+        else:
+            monkeypatch.setenv('MMSIAM_ATTENTION_KERNEL', 'flash')
+            measured.forced()
+    key = 'attention_kernel' if set_it == 'config' else \
+        'MMSIAM_ATTENTION_KERNEL'
+    assert f"{key}='flash'" in str(error.value)
+    assert "'sdpa', 'explicit'" in str(error.value)
+
+
+@pytest.mark.parametrize('dtype', [torch.float32, torch.bfloat16])
+def test_the_measured_kernel_is_kept_logged_and_equal(measured, dtype,
+                                                     capsys):
+    """One measurement per signature, logged with both timings; the chosen
+    kernel's result equals the other's; no random numbers are drawn."""
+    # The current logger, writing to this test's captured stdout.
+    MMLogger.get_instance(f'attention-kernel-{dtype}')
+    q, k, v = qkv(dtype, requires_grad=True)
+    mask = torch.randn(3, 7, 7, dtype=dtype)
+    rng = torch.get_rng_state()
+    out = scaled_dot_product_attention(q, k, v, mask)
+    assert torch.equal(torch.get_rng_state(), rng)
+    [(signature, name)] = measured.chosen.items()
+    assert signature == (f'cpu {str(dtype)[6:]} q (2, 3, 7, 8) '
+                         'k (2, 3, 7, 8) mask (3, 7, 7), forward + backward')
+    log = capsys.readouterr().out
+    assert f'attention kernel for {signature}: {name} (sdpa ' in log
+    assert 'ms, explicit ' in log
+    other = 'explicit' if name == 'sdpa' else 'sdpa'
+    tol = dict(rtol=1e-2, atol=1e-2) if dtype == torch.bfloat16 else {}
+    torch.testing.assert_close(
+        out, measured.candidates[other](q, k, v, attn_mask=mask), **tol)
+    # The same inputs again, and the same shapes without gradients.
+    scaled_dot_product_attention(q, k, v, mask)
+    assert len(measured.chosen) == 1
+    with torch.no_grad():
+        scaled_dot_product_attention(q, k, v, mask)
+    assert len(measured.chosen) == 2
+    assert capsys.readouterr().out.count('attention kernel for') == 1
+
+
+def test_a_bool_mask_takes_torch_sdpa(measured):
     q, k, v = qkv(torch.float32)
-    assert torch.equal(scaled_dot_product_attention(q, k, v),
-                       F.scaled_dot_product_attention(q, k, v))
+    mask = torch.rand(7, 7) > 0.3
+    mask[:, 0] = True
+    assert torch.equal(
+        scaled_dot_product_attention(q, k, v, mask),
+        F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+    assert not measured.chosen
 
 
 @pytest.mark.parametrize('config', [DEMO_CONFIG, CONMIM_DEMO_CONFIG],

@@ -1,10 +1,14 @@
 """Kill a training run with SIGKILL between checkpoints, resume it with
 ``--resume``: it ends bit-identical to the uninterrupted run (losses of every
 resumed iteration, weights, target branch, optimizer, schedulers)."""
-import pytest
+import os.path as osp
+import re
 
-from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, TINY_DEMO_OPTIONS,
-                     resume_after_kill)
+import pytest
+import torch
+
+from helpers import (CONMIM_DEMO_CONFIG, DEMO_CONFIG, REPO, TINY_DEMO_OPTIONS,
+                     assert_same_training, resume_after_kill, run_tool)
 
 # End-to-end: every test runs tools in subprocesses (make test-all).
 pytestmark = pytest.mark.slow
@@ -21,3 +25,29 @@ def test_siameseim_resumes_exactly(demo_run, tmp_path):
 def test_conmim_resumes_exactly(conmim_run, tmp_path):
     resume_after_kill(CONMIM_DEMO_CONFIG, conmim_run[0], tmp_path,
                       TINY_DEMO_OPTIONS)
+
+
+def test_measured_kernels_resume_exactly(tmp_path, monkeypatch):
+    """With measured attention kernels (the default; the suite forces
+    one), a run resumed from ``epoch_1.pth`` takes back each process's
+    choices from the checkpoint instead of timing anew, and ends
+    bit-identical to the run it continues."""
+    monkeypatch.setenv('MMSIAM_ATTENTION_KERNEL', 'auto')
+    train = osp.join(REPO, 'tools', 'train.py')
+    first = tmp_path / 'first'
+    run = run_tool([train, DEMO_CONFIG, '--work-dir', first,
+                    '--cfg-options'] + TINY_DEMO_OPTIONS)
+    [state] = torch.load(first / 'epoch_1.pth',
+                         weights_only=True)['meta']['attention_kernels']
+    chosen = dict(state['chosen'])
+    assert chosen and set(chosen.values()) <= {'sdpa', 'explicit'}
+    for signature, name in chosen.items():
+        assert f'attention kernel for {signature}: {name} (' in run.stdout
+    resumed = run_tool([train, DEMO_CONFIG, '--work-dir', tmp_path / 'resumed',
+                        '--resume', first / 'epoch_1.pth', '--cfg-options']
+                       + TINY_DEMO_OPTIONS)
+    assert (f"attention kernels: took {len(chosen)} of the checkpoint's "
+            f'{len(chosen)} choices') in resumed.stdout
+    assert not re.search('attention kernel for .*, forward',
+                         resumed.stdout)
+    assert_same_training(first, tmp_path / 'resumed', 'epoch_2.pth')

@@ -155,6 +155,36 @@ def test_compile_flag_compiles_the_parts_with_the_same_losses(
 
 
 @pytest.mark.slow
+def test_attention_kernel_is_measured_or_forced(demo_run, tmp_path,
+                                                monkeypatch):
+    """By default every attention input signature is timed once, and the
+    choice logged; the config key forces one kernel, with the losses of
+    the other (the suite's runs force 'sdpa')."""
+    monkeypatch.setenv('MMSIAM_ATTENTION_KERNEL', 'auto')
+    measured = run_tool([TRAIN, DEMO_CONFIG, '--work-dir', tmp_path / 'auto',
+                         '--no-validate', '--cfg-options']
+                        + TINY_DEMO_OPTIONS)
+    assert ('attention kernel: the fastest of sdpa, explicit, measured per '
+            'input') in measured.stdout
+    choices = re.findall(r'attention kernel for cpu float32 q .*?, '
+                         r'(forward|forward \+ backward): (?:sdpa|explicit) '
+                         r'\(sdpa [0-9.]+ ms, explicit [0-9.]+ ms',
+                         measured.stdout)
+    # The online encoder and the predictor (trained), the EMA target (not).
+    assert choices.count('forward + backward') >= 2
+    assert 'forward' in choices
+    forced = run_tool([TRAIN, DEMO_CONFIG, '--work-dir', tmp_path / 'forced',
+                       '--no-validate', '--cfg-options', *TINY_DEMO_OPTIONS,
+                       'attention_kernel=explicit'])
+    assert 'attention kernel: explicit (forced by attention_kernel)' in \
+        forced.stdout
+    assert 'attention kernel for' not in forced.stdout
+    for proc in (measured, forced):
+        assert _losses(proc.stdout) == pytest.approx(_losses(demo_run[1]),
+                                                     rel=1e-3)
+
+
+@pytest.mark.slow
 def test_resume_auto_continues(demo_run, tmp_path):
     work_dir = tmp_path / 'work_dir'
     shutil.copytree(demo_run[0], work_dir)

@@ -6,9 +6,10 @@ shapes of mmsiam's ViT-B paper configs, in fp32 and under bf16 autocast
 Kernels: torch's ``F.scaled_dot_product_attention`` (its default choice:
 flash on CPU, flash / memory-efficient on CUDA), torch's math backend, and
 mmsiam's ``explicit_attention`` (``softmax(q k^T) v`` as separate
-products). ``mmsiam.models.layers.scaled_dot_product_attention`` takes the
-explicit products for bf16 / fp16 on CPU and torch's default elsewhere;
-this tool is the measurement behind that choice (docs/performance.md).
+products). ``mmsiam.models.layers.scaled_dot_product_attention`` times
+torch's default and the explicit products once per input signature in
+each process and takes the faster; this tool shows the three side by side
+at the paper shapes (docs/performance.md, "Attention on CPU").
 
 Example::
 

@@ -64,6 +64,8 @@ sys.path.insert(0, osp.join(REPO, 'tools', 'analysis_tools'))
 from plot_curves import (RAW_PIXELS_SUFFIX, draw_raw_pixel_reference,  # noqa
                          read_scalars)
 
+from mmsiam.utils import cpu_model  # noqa: E402
+
 DEMO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*',
                                          '*_demo.py')))
 # A method's own ablations of a demo (MULAN: a shared predictor, global
@@ -408,21 +410,6 @@ def table(results) -> str:
             r['commit'] for r in rows)))
         lines.append('| ' + ' | '.join(cells) + ' |')
     return '\n'.join(lines)
-
-
-def cpu_model(cpuinfo: str = '/proc/cpuinfo') -> str:
-    """The CPU's model name and core count ('Intel(R) Xeon(R) Processor,
-    2 cores'), or the platform's processor where there is no
-    ``/proc/cpuinfo``: the gains depend on the machine."""
-    import platform
-    try:
-        with open(cpuinfo) as f:
-            names = [line.split(':', 1)[1].strip() for line in f
-                     if line.startswith('model name')]
-    except OSError:
-        names = []
-    name = names[0] if names else (platform.processor() or 'unknown CPU')
-    return f'{name}, {os.cpu_count()} cores'
 
 
 def provenance(results) -> str:

@@ -1,10 +1,10 @@
 """Layers: the building blocks the models are made of (registered norm
-layers, transformer blocks, the attention kernel choice, windowed
+layers, transformer blocks, the measured attention kernel, windowed
 attention)."""
 from .any_device_sync_batch_norm import AnyDeviceSyncBatchNorm
-from .attention_kernel import (explicit_attention,
+from .attention_kernel import (ATTENTION_KERNELS, explicit_attention,
                                scaled_dot_product_attention,
-                               use_attention_kernel)
+                               set_attention_kernel, use_attention_kernel)
 from .beit_sdpa_attention import BEiTSDPAttention, use_sdpa_attention
 from .token_batch_norm import TokenBatchNorm
 from .token_transformer import TokenTransformer
@@ -14,8 +14,8 @@ from .window_attention import (RelPosAttention, window_partition,
 
 __all__ = [
     'AnyDeviceSyncBatchNorm',
-    'explicit_attention', 'scaled_dot_product_attention',
-    'use_attention_kernel',
+    'ATTENTION_KERNELS', 'explicit_attention', 'scaled_dot_product_attention',
+    'set_attention_kernel', 'use_attention_kernel',
     'BEiTSDPAttention', 'use_sdpa_attention',
     'TokenBatchNorm', 'TokenTransformer', 'transformer_blocks',
     'RelPosAttention', 'window_partition', 'window_unpartition'

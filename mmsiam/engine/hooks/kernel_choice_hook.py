@@ -1,0 +1,43 @@
+from mmengine.dist import all_gather_object, get_dist_info
+from mmengine.hooks import Hook
+
+from mmsiam.models.layers import ATTENTION_KERNELS
+from mmsiam.registry import HOOKS
+
+# Where a checkpoint keeps the choices: ``meta[CHOICES_KEY][rank]``.
+CHOICES_KEY = 'attention_kernels'
+
+
+@HOOKS.register_module()
+class KernelChoiceHook(Hook):
+    """Keep in each checkpoint the attention kernels every process measured
+    (``mmsiam.models.layers.ATTENTION_KERNELS``), and give them back to the
+    processes of a resumed run.
+
+    Each process times the kernels of an input signature the first time it
+    meets it, and two processes can choose differently; a resumed run that
+    measured afresh could then compute with other kernels than the run it
+    continues, and differ from it in the last bits. With this hook it takes
+    rank ``r``'s choices back in rank ``r`` (rank 0's if the number of
+    processes changed), if they were timed on a machine like this one (same
+    CPU, GPUs, threads and torch); it logs how many it took.
+    """
+    priority = 'VERY_LOW'
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        # Every process saves (only the first writes), so all gather.
+        checkpoint.setdefault('meta', {})[CHOICES_KEY] = all_gather_object(
+            ATTENTION_KERNELS.state_dict())
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        states = checkpoint.get('meta', {}).get(CHOICES_KEY)
+        if not states:
+            return
+        rank, world_size = get_dist_info()
+        state = states[rank] if len(states) == world_size else states[0]
+        taken = ATTENTION_KERNELS.load_state_dict(state)
+        runner.logger.info(
+            f'attention kernels: took {taken} of the checkpoint\'s '
+            f'{len(state["chosen"])} choices' + (
+                '' if taken or not state['chosen'] else
+                f' (timed on another machine: {state["machine"]})'))
