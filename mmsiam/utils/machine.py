@@ -27,5 +27,6 @@ def machine_name() -> str:
     if torch.cuda.is_available():
         parts += [torch.cuda.get_device_name(i)
                   for i in range(torch.cuda.device_count())]
-    parts += [f'{torch.get_num_threads()} threads', f'torch {torch.__version__}']
+    parts += [f'{torch.get_num_threads()} threads',
+              f'torch {torch.__version__}']
     return '; '.join(parts)

@@ -14,11 +14,18 @@ mmsiam side keeps freed memory in malloc between steps, as
 ``tools/train.py`` does (``mmsiam.utils.keep_freed_memory``);
 ``--official-keeps-freed-memory`` gives the official side the same.
 
-Example (the table of docs/performance.md)::
+With ``--official-checkout siameseim=PATH conmim=PATH`` (git checkouts of
+the official repositories) each round also runs the official code itself
+(``official_checkout.py``: imported from the checkout, with shims for this
+stack), and the table has a row per official side.
+
+Example (the tables of docs/performance.md)::
 
     python tools/analysis_tools/benchmark_vs_official.py \\
         --methods siameseim conmim --precisions fp32 bf16 \\
-        --batch-size 4 --iters 3 --rounds 3
+        --batch-size 4 --iters 3 --rounds 3 \\
+        --official-checkout siameseim=../Siamese-Image-Modeling \\
+        conmim=../ConMIM
 """
 import argparse
 import json
@@ -29,6 +36,7 @@ import sys
 import time
 
 HERE = osp.dirname(osp.abspath(__file__))
+sys.path.insert(0, HERE)
 REPO = osp.dirname(osp.dirname(HERE))
 CONFIGS = dict(
     siameseim=osp.join(
@@ -36,6 +44,9 @@ CONFIGS = dict(
         'siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py'),
     conmim=osp.join(REPO, 'configs', 'conmim',
                     'conmim_vit-base-p16_32xb64-amp-coslr-800e_in1k.py'))
+# The sides of a round: the official step rebuilt from the spec, mmsiam,
+# and the official code from a checkout (--official-checkout).
+SIDES = ('official', 'mmsiam', 'official-code')
 # The official optimizer settings of the paper configs (spec section 6).
 OFFICIAL_OPTIM = dict(
     siameseim=dict(lr=1e-3, betas=(0.9, 0.95), weight_decay=0.05,
@@ -65,15 +76,45 @@ def parse_args(argv=None):
                         help='compile the mmsiam side (tools/train.py '
                         '--compile)')
     parser.add_argument('--official-keeps-freed-memory', action='store_true',
-                        help='run the official side with the CPU malloc '
+                        help='run the official sides with the CPU malloc '
                         'setting of tools/train.py too (the mmsiam side '
                         'always has it)')
+    parser.add_argument('--official-checkout', nargs='+', default=[],
+                        metavar='METHOD=PATH',
+                        help='also time the official code itself, imported '
+                        'from these git checkouts (siameseim: '
+                        'OpenGVLab/Siamese-Image-Modeling, conmim: '
+                        'TencentARC/ConMIM)')
     # One side in this process (what the rounds run).
-    parser.add_argument('--run', choices=['mmsiam', 'official'],
-                        help=argparse.SUPPRESS)
+    parser.add_argument('--run', choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument('--method', help=argparse.SUPPRESS)
     parser.add_argument('--precision', help=argparse.SUPPRESS)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.checkouts = parse_checkouts(parser, args.official_checkout)
+    return args
+
+
+def parse_checkouts(parser, pairs):
+    """``{method: checkout path}`` of ``--official-checkout`` (checked)."""
+    from official_checkout import check_checkout
+    checkouts = {}
+    for pair in pairs:
+        method, sep, path = pair.partition('=')
+        if not sep or method not in CONFIGS:
+            parser.error(f'--official-checkout {pair}: expected METHOD=PATH '
+                         f'with METHOD one of {sorted(CONFIGS)}')
+        try:
+            checkouts[method] = check_checkout(method, path)
+        except FileNotFoundError as error:
+            parser.error(str(error))
+    return checkouts
+
+
+def checkout_commit(path: str) -> str:
+    """The short commit of a git checkout, or 'checkout' without git."""
+    out = subprocess.run(['git', '-C', path, 'rev-parse', '--short', 'HEAD'],
+                         capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else 'checkout'
 
 
 def official_batch(method, inputs, data_samples):
@@ -140,6 +181,11 @@ def run_one_side(args):
 
         def step():
             return model.train_step(batch, optim_wrapper)['loss']
+    elif args.run == 'official-code':
+        from official_checkout import official_code_step
+        memory.reset()
+        step = official_code_step(args.method, args.checkouts[args.method],
+                                  amp, args.batch_size)
     else:
         data = preprocessed(cfg, batch, device)
         inputs = official_batch(args.method, data['inputs'],
@@ -177,6 +223,8 @@ def run_round(args, method, precision, side):
         command.append('--compile')
     if args.official_keeps_freed_memory:
         command.append('--official-keeps-freed-memory')
+    if args.official_checkout:
+        command += ['--official-checkout'] + args.official_checkout
     out = subprocess.run(command, capture_output=True, text=True, cwd=REPO)
     if out.returncode:
         raise RuntimeError(f'{side} {method} {precision} failed:\n'
@@ -184,34 +232,57 @@ def run_round(args, method, precision, side):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def table(args, medians) -> str:
+    """The side-by-side table: a row per method, precision and official
+    side, from ``medians[(method, precision)][side] = (step_s, peak_mib)``."""
+    rows = ['| method | precision | official side | official step | '
+            'mmsiam step | speed-up | official peak | mmsiam peak | '
+            'memory ratio |', '|---|---|---|---|---|---|---|---|---|']
+    for (method, precision), sides in medians.items():
+        step, peak = sides['mmsiam']
+        for side in ('official', 'official-code'):
+            if side not in sides:
+                continue
+            name = 'rebuilt from the spec' if side == 'official' else (
+                f'official code `{checkout_commit(args.checkouts[method])}`')
+            official_step, official_peak = sides[side]
+            rows.append(
+                f'| {method} | {precision} | {name} | {official_step:.2f} s '
+                f'| {step:.2f} s | x{official_step / step:.2f} | '
+                f'{official_peak:.0f} MiB | {peak:.0f} MiB | '
+                f'x{peak / official_peak:.2f} |')
+    return '\n'.join(rows)
+
+
 def main(argv=None):
     args = parse_args(argv)
     if args.run:
         return run_one_side(args)
-    rows = ['| method | precision | official step | mmsiam step | speed-up '
-            '| official peak | mmsiam peak | memory ratio |',
-            '|---|---|---|---|---|---|---|---|']
+    from mmsiam.utils import cpu_model
+    import torch
+    print(f'machine: {cpu_model()}, torch {torch.__version__}'
+          + (f', {torch.cuda.get_device_name()}'
+             if torch.cuda.is_available() else ''), file=sys.stderr)
+    medians = {}
     for method in args.methods:
+        sides = ['official', 'mmsiam'] + (
+            ['official-code'] if method in args.checkouts else [])
         for precision in args.precisions:
-            results = dict(official=[], mmsiam=[])
+            results = {side: [] for side in sides}
             for k in range(args.rounds):
-                order = ('official', 'mmsiam') if k % 2 == 0 else (
-                    'mmsiam', 'official')
-                for side in order:
+                # Each round starts with another side.
+                for side in sides[k % len(sides):] + sides[:k % len(sides)]:
                     results[side].append(
                         run_round(args, method, precision, side))
-            step = {side: statistics.median(r['step_s'] for r in runs)
-                    for side, runs in results.items()}
-            peak = {side: statistics.median(r['peak_mib'] for r in runs)
-                    for side, runs in results.items()}
-            rows.append(
-                f'| {method} | {precision} | {step["official"]:.2f} s | '
-                f'{step["mmsiam"]:.2f} s | '
-                f'x{step["official"] / step["mmsiam"]:.2f} | '
-                f'{peak["official"]:.0f} MiB | {peak["mmsiam"]:.0f} MiB | '
-                f'x{peak["mmsiam"] / peak["official"]:.2f} |')
-            print(rows[-1], file=sys.stderr, flush=True)
-    print('\n'.join(rows))
+            medians[method, precision] = {
+                side: (statistics.median(r['step_s'] for r in runs),
+                       statistics.median(r['peak_mib'] for r in runs))
+                for side, runs in results.items()}
+            rows = table(args, {(method, precision):
+                                medians[method, precision]})
+            print('\n'.join(rows.splitlines()[2:]), file=sys.stderr,
+                  flush=True)
+    print(table(args, medians))
 
 
 if __name__ == '__main__':
