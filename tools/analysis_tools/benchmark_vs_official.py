@@ -95,19 +95,27 @@ def parse_args(argv=None):
 
 
 def parse_checkouts(parser, pairs):
-    """``{method: checkout path}`` of ``--official-checkout`` (checked)."""
-    from official_checkout import check_checkout
+    """``{method: path}`` of ``--official-checkout METHOD=PATH`` pairs;
+    the paths are checked when the tool runs (:func:`check_checkouts`)."""
     checkouts = {}
     for pair in pairs:
         method, sep, path = pair.partition('=')
         if not sep or method not in CONFIGS:
             parser.error(f'--official-checkout {pair}: expected METHOD=PATH '
                          f'with METHOD one of {sorted(CONFIGS)}')
-        try:
-            checkouts[method] = check_checkout(method, path)
-        except FileNotFoundError as error:
-            parser.error(str(error))
+        checkouts[method] = path
     return checkouts
+
+
+def check_checkouts(checkouts):
+    """The checkouts as absolute paths, each checked to hold its official
+    code; exits with an error that names a wrong one."""
+    from official_checkout import check_checkout
+    try:
+        return {method: check_checkout(method, path)
+                for method, path in checkouts.items()}
+    except FileNotFoundError as error:
+        sys.exit(f'error: {error}')
 
 
 def checkout_commit(path: str) -> str:
@@ -256,6 +264,7 @@ def table(args, medians) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
+    args.checkouts = check_checkouts(args.checkouts)
     if args.run:
         return run_one_side(args)
     from mmsiam.utils import cpu_model

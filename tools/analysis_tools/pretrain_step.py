@@ -44,22 +44,45 @@ def make_batch(cfg, batch_size: int, image_size: int, seed: int = 0):
     return default_collate(samples)
 
 
-def build_training(cfg, amp: bool, device: torch.device, max_iters: int):
-    """The config's model (initialised, train mode) and optimizer wrapper,
-    AMP (bf16 autocast on CPU) or plain fp32; ``max_iters`` sets the EMA
-    schedule's length."""
+# Autocast dtypes of the precisions the step tools take; 'amp' is the
+# AMP of the paper configs (fp16 with a GradScaler on CUDA, bf16 on CPU).
+AMP_DTYPES = dict(amp=None, fp16='float16', bf16='bfloat16')
+
+
+def optim_wrapper_cfg(cfg, precision: str) -> dict:
+    """The config's optimizer wrapper in ``precision``: ``'fp32'`` (plain
+    ``OptimWrapper``), ``'amp'``, ``'fp16'`` (a GradScaler with the
+    config's ``loss_scale``, dynamic by default) or ``'bf16'`` autocast
+    (``AnyDeviceAmpOptimWrapper``, on CUDA or CPU)."""
     wrapper_cfg = dict(cfg.optim_wrapper)
-    if amp:
-        wrapper_cfg['type'] = 'AnyDeviceAmpOptimWrapper'
-    else:
+    if precision == 'fp32':
         wrapper_cfg['type'] = 'OptimWrapper'
-        wrapper_cfg.pop('loss_scale', None)
+        for key in ('loss_scale', 'dtype'):
+            wrapper_cfg.pop(key, None)
+        return wrapper_cfg
+    wrapper_cfg['type'] = 'AnyDeviceAmpOptimWrapper'
+    if AMP_DTYPES[precision] is not None:
+        wrapper_cfg['dtype'] = AMP_DTYPES[precision]
+    return wrapper_cfg
+
+
+def build_model(cfg, device: torch.device, max_iters: int):
+    """The config's model, initialised, in train mode; ``max_iters`` sets
+    the EMA schedule's length."""
     MessageHub.get_current_instance().update_info('max_iters', max_iters)
     with DefaultScope.overwrite_default_scope('mmsiam'):
         model = MODELS.build(cfg.model).to(device)
         model.init_weights()
-        model.train()
-        optim_wrapper = build_optim_wrapper(model, wrapper_cfg)
+    return model.train()
+
+
+def build_training(cfg, amp: bool, device: torch.device, max_iters: int):
+    """The config's model (:func:`build_model`) and optimizer wrapper, AMP
+    (bf16 autocast on CPU) or plain fp32."""
+    model = build_model(cfg, device, max_iters)
+    with DefaultScope.overwrite_default_scope('mmsiam'):
+        optim_wrapper = build_optim_wrapper(
+            model, optim_wrapper_cfg(cfg, 'amp' if amp else 'fp32'))
     return model, optim_wrapper
 
 

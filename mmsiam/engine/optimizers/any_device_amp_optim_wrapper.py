@@ -8,21 +8,23 @@ from torch import nn
 from mmsiam.models.utils import run_after_skipped_step
 from mmsiam.registry import OPTIM_WRAPPERS
 
+from .sharded_grad_scaler import FusedOptimizerShardedGradScaler
 
-def cpu_grad_scaler(loss_scale='dynamic', use_fsdp: bool = False):
-    """A CPU ``GradScaler`` from mmengine's ``loss_scale`` option:
+
+def grad_scaler(loss_scale='dynamic', use_fsdp: bool = False,
+                device: str = 'cpu'):
+    """A ``GradScaler`` on ``device`` from mmengine's ``loss_scale`` option:
     ``'dynamic'`` (torch's defaults), a float (a fixed scale) or a dict of
-    ``GradScaler`` arguments."""
+    ``GradScaler`` arguments; under FSDP (``use_fsdp``) a
+    :class:`FusedOptimizerShardedGradScaler`."""
     if use_fsdp:
-        from torch.distributed.fsdp.sharded_grad_scaler import \
-            ShardedGradScaler
 
         def scaler(**kwargs):
-            return ShardedGradScaler(device='cpu', **kwargs)
+            return FusedOptimizerShardedGradScaler(device=device, **kwargs)
     else:
 
         def scaler(**kwargs):
-            return torch.amp.GradScaler('cpu', **kwargs)
+            return torch.amp.GradScaler(device, **kwargs)
 
     if loss_scale == 'dynamic':
         return scaler()
@@ -46,7 +48,10 @@ class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
     ``dtype='float16'`` on the CPU runs fp16 autocast with a CPU
     ``GradScaler``, the GPU recipe's loss scaling. Checkpoints move
     between the two: a saved ``loss_scaler`` state is ignored without a
-    scaler, and a missing one leaves the scaler at its start.
+    scaler, and a missing one leaves the scaler at its start. Under FSDP
+    (``use_fsdp``) the scaler is a :class:`FusedOptimizerShardedGradScaler`
+    on either device (torch's ``ShardedGradScaler`` fails with fused
+    optimizers).
 
     A step that the scaler skips for non-finite gradients still counts as
     an optimizer step for the callbacks of
@@ -70,6 +75,10 @@ class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
             super().__init__(
                 loss_scale=loss_scale, dtype=dtype, use_fsdp=use_fsdp,
                 **kwargs)
+            if use_fsdp:
+                # mmengine's is torch's ShardedGradScaler, which breaks
+                # fused optimizers (FusedOptimizerShardedGradScaler).
+                self.loss_scaler = grad_scaler(loss_scale, True, 'cuda')
         else:
             OptimWrapper.__init__(self, **kwargs)
             self._scale_update_param = None
@@ -77,7 +86,7 @@ class AnyDeviceAmpOptimWrapper(AmpOptimWrapper):
                 self.loss_scaler = None
                 self.cast_dtype = torch.bfloat16
             elif dtype in ('float16', torch.float16):
-                self.loss_scaler = cpu_grad_scaler(loss_scale, use_fsdp)
+                self.loss_scaler = grad_scaler(loss_scale, use_fsdp)
                 if isinstance(loss_scale, float):
                     self._scale_update_param = loss_scale
                 self.cast_dtype = torch.float16
