@@ -5,10 +5,11 @@ one."""
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.logging import MMLogger
+from mmengine.config import Config
+from mmengine.logging import MessageHub, MMLogger
 from mmpretrain.models.utils.attention import MultiheadAttention
 
-from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, build_model
+from helpers import CONMIM_DEMO_CONFIG, DEMO_CONFIG, build_model, load_tool
 from mmsiam.models.layers import (ATTENTION_KERNELS, BEiTSDPAttention,
                                   explicit_attention,
                                   scaled_dot_product_attention,
@@ -154,3 +155,21 @@ def test_an_attention_with_its_own_scale_keeps_it():
     assert own.scaled_dot_product_attention is before
     assert default.scaled_dot_product_attention is \
         scaled_dot_product_attention
+
+
+@pytest.mark.parametrize('config', [DEMO_CONFIG, CONMIM_DEMO_CONFIG],
+                         ids=['siameseim', 'conmim'])
+def test_a_kernel_measured_inside_a_checkpointed_block(measured, config):
+    """Activation checkpointing (``with_cp``) records what a block's
+    forward saves and checks its recomputation saves the same: the
+    measurement in the first forward is not part of it."""
+    cfg = Config.fromfile(config)
+    model = build_model(config, backbone=dict(cfg.model.backbone,
+                                              with_cp=True)).train()
+    batch = load_tool('analysis_tools/pretrain_step.py').make_batch(
+        cfg, 2, cfg.model.backbone.img_size + 16)
+    data = model.data_preprocessor(batch, training=True)
+    MessageHub.get_current_instance().update_info('max_iters', 10)
+    loss = model.loss(data['inputs'], data['data_samples'])['loss']
+    loss.backward()
+    assert measured.chosen

@@ -74,12 +74,16 @@ def _one_call(name: str, query: Tensor, key: Tensor, value: Tensor,
     numbers are drawn (a measured run trains like a forced one)."""
     inputs = [t.detach().requires_grad_(needs_grad)
               for t in (query, key, value)]
-    with torch.enable_grad() if needs_grad else torch.no_grad():
-        out = ATTENTION_KERNELS.candidates[name](
-            *inputs, attn_mask=None if attn_mask is None else
-            attn_mask.detach(), scale=scale)
-    if needs_grad:
-        out.backward(torch.ones_like(out))
+    # Identity hooks over any that activation checkpointing has set: the
+    # measurement's saved tensors are not the checkpointed block's, which
+    # its recomputation (taking the kernel now chosen) must match.
+    with torch.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        with torch.enable_grad() if needs_grad else torch.no_grad():
+            out = ATTENTION_KERNELS.candidates[name](
+                *inputs, attn_mask=None if attn_mask is None else
+                attn_mask.detach(), scale=scale)
+        if needs_grad:
+            out.backward(torch.ones_like(out))
 
 
 def scaled_dot_product_attention(query: Tensor,
