@@ -43,7 +43,8 @@ def test_every_paper_config_is_checked_by_default():
      'configs/nope.py: no such config file'),
     (['--device', 'cpu', '--processes', '1', '--strategies', 'ddp'],
      '--strategies ddp / fsdp need 2 processes or more'),
-    (['--device', 'cpu', '--iters', '0'], '--iters must be 1 or more'),
+    (['--device', 'cpu', '--iters', '0'], '--iters and --warmup must be 1'),
+    (['--device', 'cpu', '--warmup', '0'], 'the EMA check needs an earlier'),
     (['--device', 'cpu', '--official-checkout', 'conmim'],
      'expected METHOD=PATH'),
 ])

@@ -14,6 +14,11 @@ one process per GPU):
   memory-efficient, math) and the explicit products beside the measured
   choice (``--attention``).
 
+The steps run at the optimizer's base learning rate from the random
+initialisation, without the schedules' warm-up (no data set is read, so
+there are no epochs): a harder test of fp16 loss scaling than a run's
+first iterations.
+
 and reports per row the median step time, images per second over all
 processes, the model FLOPs utilisation against the GPU's data-sheet peak
 (``pretrain_step.NOMINAL_GPU_PEAK_TFLOPS``; the measured matmul peak where
@@ -93,7 +98,10 @@ def parse_args(argv=None):
     parser.add_argument('--batch-size', type=int,
                         help="per process (default: the config's)")
     parser.add_argument('--iters', type=int, default=5, help='timed steps')
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--warmup', type=int, default=2,
+                        help='untimed steps first (1 or more: the EMA check '
+                        'needs a target that differs from the online '
+                        'weights)')
     parser.add_argument('--device', choices=['cuda', 'cpu'],
                         help='default: cuda if present')
     parser.add_argument('--processes', type=int,
@@ -132,8 +140,9 @@ def parse_args(argv=None):
     for config in args.configs:
         if not osp.isfile(config):
             parser.error(f'{config}: no such config file')
-    if args.iters < 1 or args.warmup < 0:
-        parser.error('--iters must be 1 or more, --warmup 0 or more')
+    if args.iters < 1 or args.warmup < 1:
+        parser.error('--iters and --warmup must be 1 or more (the EMA '
+                     'check needs an earlier step)')
     from benchmark_vs_official import parse_checkouts
     args.checkouts = parse_checkouts(parser, args.official_checkout)
     return args
