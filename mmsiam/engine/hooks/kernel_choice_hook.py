@@ -1,4 +1,5 @@
-from mmengine.dist import all_gather_object, get_dist_info
+import torch
+from mmengine.dist import all_gather_object, all_reduce, get_dist_info
 from mmengine.hooks import Hook
 
 from mmsiam.models.layers import ATTENTION_KERNELS
@@ -21,13 +22,38 @@ class KernelChoiceHook(Hook):
     rank ``r``'s choices back in rank ``r`` (rank 0's if the number of
     processes changed), if they were timed on a machine like this one (same
     CPU, GPUs, threads and torch); it logs how many it took.
+
+    Only process 0 saves checkpoints, so the choices of all processes are
+    gathered after every training iteration and epoch in which any process
+    made a new one (one all-reduce of a count per iteration otherwise),
+    before ``CheckpointHook`` (priority ``VERY_LOW``) saves.
     """
-    priority = 'VERY_LOW'
+    priority = 'LOW'
+
+    def __init__(self):
+        self.states = []
+        self.gathered = -1
+
+    def _gather(self) -> None:
+        _, world_size = get_dist_info()
+        if world_size == 1:
+            self.states = [ATTENTION_KERNELS.state_dict()]
+            return
+        made = torch.tensor(len(ATTENTION_KERNELS.chosen))
+        all_reduce(made)
+        if int(made) != self.gathered:
+            self.states = all_gather_object(ATTENTION_KERNELS.state_dict())
+            self.gathered = int(made)
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        self._gather()
+
+    def after_train_epoch(self, runner) -> None:
+        self._gather()
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        # Every process saves (only the first writes), so all gather.
-        checkpoint.setdefault('meta', {})[CHOICES_KEY] = all_gather_object(
-            ATTENTION_KERNELS.state_dict())
+        checkpoint.setdefault('meta', {})[CHOICES_KEY] = self.states
 
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         states = checkpoint.get('meta', {}).get(CHOICES_KEY)
