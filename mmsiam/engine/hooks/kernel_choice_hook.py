@@ -35,10 +35,7 @@ class KernelChoiceHook(Hook):
         self.gathered = -1
 
     def _gather(self) -> None:
-        _, world_size = get_dist_info()
-        if world_size == 1:
-            self.states = [ATTENTION_KERNELS.state_dict()]
-            return
+        # mmengine's collectives return at once in a single process.
         made = torch.tensor(len(ATTENTION_KERNELS.chosen))
         all_reduce(made)
         if int(made) != self.gathered:

@@ -100,9 +100,10 @@ def scaled_dot_product_attention(query: Tensor,
     ``'explicit'``, ``'auto'``) can force one. Same arguments and shapes as
     :func:`explicit_attention`; a bool mask always takes torch's kernel.
     """
+    name = ATTENTION_KERNELS.forced()
     if attn_mask is not None and attn_mask.dtype == torch.bool:
         name = 'sdpa'
-    else:
+    elif name is None:
         needs_grad = torch.is_grad_enabled() and any(
             t.requires_grad for t in (query, key, value))
         # While torch.compile traces an unmeasured call: the rule measured
