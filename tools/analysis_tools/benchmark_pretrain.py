@@ -32,15 +32,15 @@ import time
 import torch
 from mmengine.config import Config, DictAction
 from torch.profiler import ProfilerActivity, profile
-from torch.utils.flop_counter import FlopCounterMode
 
 from mmsiam.models.utils import compile_model
 from mmsiam.runtime import setup_runtime
 from mmsiam.utils import keep_freed_memory, register_all_modules
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from pretrain_step import (PeakMemory, build_training, make_batch,  # noqa
-                           matmul_peak_gflops, nominal_peak_tflops)
+from pretrain_step import (PeakMemory, build_training, flops_of,  # noqa
+                           make_batch, matmul_peak_gflops,
+                           nominal_peak_tflops)
 
 
 def parse_args(argv=None):
@@ -118,9 +118,7 @@ def main(argv=None):
         compile_seconds = time.perf_counter() - compile_seconds
     for _ in range(args.warmup):
         step()
-    with FlopCounterMode(display=False) as counter:
-        step()
-    flops = counter.get_total_flops()
+    flops = flops_of(step)
     start = time.perf_counter()
     for _ in range(args.iters):
         step()

@@ -24,7 +24,7 @@ processes, the model FLOPs utilisation against the GPU's data-sheet peak
 (``pretrain_step.NOMINAL_GPU_PEAK_TFLOPS``; the measured matmul peak where
 the GPU is not listed, and on CPU), the peak memory of a process, whether
 every loss was finite (and the final loss scale with a GradScaler), and
-whether the EMA target moved as the recipe says in the last step
+whether the EMA target moved as the recipe says in one more, untimed step
 (``t <- t + m (o - t)`` with the scheduled ``m``, before the forward or
 after the optimizer step as the method puts it). With
 ``--official-checkout`` (see ``benchmark_vs_official.py``) the official
@@ -238,20 +238,11 @@ def ema_error(model, step) -> str:
                 default=0.)
     moved = max((float((t.float() - b).abs().max())
                  for t, b in zip(targets, before) if t.numel()), default=0.)
-    ok = abs(logged - scheduled) < 1e-9 and error <= 1e-5 * max(1., moved)
+    logged_as_scheduled = abs(logged - scheduled) < 1e-9
+    ok = logged_as_scheduled and error <= 1e-5 * max(1., moved)
     return (f'{"ok" if ok else "WRONG"}: m={scheduled:.5f}, moved '
             f'{moved:.1e}, error {error:.1e}') + (
-                '' if abs(logged - scheduled) < 1e-9 else
-                f', logged m={logged:.5f}')
-
-
-def flops_of(step):
-    """FLOPs of one call of ``step`` (``torch.utils.flop_counter``)."""
-    from torch.utils.flop_counter import FlopCounterMode
-    counter = FlopCounterMode(display=False)
-    with counter:
-        step()
-    return counter.get_total_flops()
+                '' if logged_as_scheduled else f', logged m={logged:.5f}')
 
 
 def peak_flops(device, precision):
@@ -268,12 +259,13 @@ def peak_flops(device, precision):
 
 def check_variant(cfg, strategy, precision, attention, batch, device, args,
                   world_size):
-    """One row: ``args.warmup + args.iters`` steps of the variant."""
+    """One row: ``args.warmup`` steps, one counted for FLOPs (not under
+    FSDP), ``args.iters`` timed ones, and one that checks the EMA."""
     import torch
-    from pretrain_step import PeakMemory, build_model, optim_wrapper_cfg
+    from pretrain_step import (PeakMemory, build_model, flops_of,
+                               optim_wrapper_cfg)
     memory = PeakMemory(device)
     memory.reset()
-    steps = args.warmup + args.iters + 1
     with attention_context(attention):
         model = build_model(cfg, device, max_iters=1000)
         model, optim_wrapper = wrap(model, cfg, strategy,
@@ -289,17 +281,16 @@ def check_variant(cfg, strategy, precision, attention, batch, device, args,
             step()
         flops = flops_of(step) if strategy != 'fsdp' else None
         times = []
-        for k in range(args.iters):
+        for _ in range(args.iters):
             if device.type == 'cuda':
                 torch.cuda.synchronize(device)
             start = time.perf_counter()
-            if k == args.iters - 1:
-                ema = ema_error(model, step)
-            else:
-                step()
+            step()
             if device.type == 'cuda':
                 torch.cuda.synchronize(device)
             times.append(time.perf_counter() - start)
+        # Untimed: the check copies every target and online parameter.
+        ema = ema_error(model, step)
     seconds = statistics.median(times)
     finite = all(math.isfinite(float(loss)) for loss in losses)
     scaler = getattr(optim_wrapper, 'loss_scaler', None)

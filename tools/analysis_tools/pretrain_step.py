@@ -1,6 +1,7 @@
 """What the step benchmarks share: a batch made by a config's own training
-pipeline, the model and optimizer wrapper of the config, the peak memory of
-the training itself and the machine's measured matmul rate."""
+pipeline, the model and optimizer wrapper of the config, the FLOPs of a
+step, the peak memory of the training itself and the machine's measured
+matmul rate."""
 import re
 import time
 
@@ -10,6 +11,7 @@ from mmengine import DefaultScope
 from mmengine.dataset import default_collate
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
+from torch.utils.flop_counter import FlopCounterMode
 
 from mmsiam.datasets import unwrap_seeded
 from mmsiam.registry import MODELS, TRANSFORMS
@@ -84,6 +86,13 @@ def build_training(cfg, amp: bool, device: torch.device, max_iters: int):
         optim_wrapper = build_optim_wrapper(
             model, optim_wrapper_cfg(cfg, 'amp' if amp else 'fp32'))
     return model, optim_wrapper
+
+
+def flops_of(step) -> int:
+    """FLOPs of one call of ``step`` (``torch.utils.flop_counter``)."""
+    with FlopCounterMode(display=False) as counter:
+        step()
+    return counter.get_total_flops()
 
 
 def _proc_status_kib(field: str) -> int:
