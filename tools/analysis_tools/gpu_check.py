@@ -59,7 +59,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
@@ -261,7 +260,7 @@ def check_variant(cfg, strategy, precision, attention, batch, device, args,
                   world_size):
     """One row: ``args.warmup`` steps, one counted for FLOPs (not under
     FSDP), ``args.iters`` timed ones, and one that checks the EMA."""
-    import torch
+    from mmsiam.utils import seconds_of
     from pretrain_step import (PeakMemory, build_model, flops_of,
                                optim_wrapper_cfg)
     memory = PeakMemory(device)
@@ -280,15 +279,7 @@ def check_variant(cfg, strategy, precision, attention, batch, device, args,
         for _ in range(args.warmup):
             step()
         flops = flops_of(step) if strategy != 'fsdp' else None
-        times = []
-        for _ in range(args.iters):
-            if device.type == 'cuda':
-                torch.cuda.synchronize(device)
-            start = time.perf_counter()
-            step()
-            if device.type == 'cuda':
-                torch.cuda.synchronize(device)
-            times.append(time.perf_counter() - start)
+        times = [seconds_of(step, device) for _ in range(args.iters)]
         # Untimed: the check copies every target and online parameter.
         ema = ema_error(model, step)
     seconds = statistics.median(times)

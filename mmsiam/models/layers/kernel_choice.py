@@ -2,13 +2,13 @@
 hand, once per process and input signature, instead of by a rule tuned on
 one CPU."""
 import os
-import time
 from typing import Callable, Dict, Hashable, Optional
 
 import torch
 from mmengine.logging import print_log
 
 from mmsiam.utils.machine import machine_name
+from mmsiam.utils.timing import seconds_of
 
 AUTO = 'auto'
 
@@ -17,18 +17,8 @@ def time_call(run: Callable[[], None], device: torch.device,
               repeats: int = 3) -> float:
     """The fastest of ``repeats`` timed calls of ``run``, in seconds, after
     one untimed call (CUDA synchronised around each)."""
-
-    def once() -> float:
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        start = time.perf_counter()
-        run()
-        if device.type == 'cuda':
-            torch.cuda.synchronize(device)
-        return time.perf_counter() - start
-
-    once()
-    return min(once() for _ in range(repeats))
+    run()
+    return min(seconds_of(run, device) for _ in range(repeats))
 
 
 class KernelChoice:
