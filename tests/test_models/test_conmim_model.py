@@ -69,7 +69,7 @@ def test_paper_pipeline_packs_the_contract():
     views = steps[types.index('MultiViewWithKeys')]
     assert views['transforms'][0] == []  # the student view is the crop
     assert [t['type'] for t in views['transforms'][1]] == [
-        'RandomApply', 'RandomGrayscale', 'GaussianBlur', 'Solarize']
+        'RandomApply', 'PILRandomGrayscale', 'PILGaussianBlur', 'PILSolarize']
     pipeline = [TRANSFORMS.build(t) for t in steps[1:]]
     rng = np.random.default_rng(0)
     samples = []

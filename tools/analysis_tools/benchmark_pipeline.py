@@ -8,15 +8,20 @@ JPEGs, so every sample pays the decode, all views and the mask as in
 training. ``--reference siameseim|mulan`` also times the official codes'
 torchvision pipeline, built from ``../shared/specs/`` (SiameseIM: PIL +
 torchvision transforms; MULAN: ``torchvision.io`` decode + ``transforms.v2``
-tensor ops), on the same files. Both print images/s per worker; with
-``num_workers`` workers on as many cores, the loader delivers about that
-many times more.
+tensor ops). ``--official-checkout siameseim=PATH`` (or ``conmim=PATH``)
+also times the official code's own pipeline, imported from a git checkout
+(``official_checkout.py``): its ``ImageFolder`` PIL loader and data
+augmentation, views, ``ToTensor`` / ``Normalize`` and mask. All run on the
+same files, in turns (``--rounds``), and each prints the median images/s
+per worker and its ratio to mmsiam's; with ``num_workers`` workers on as
+many cores, the loader delivers about that many times more.
 
 Example (the table of docs/performance.md)::
 
     python tools/analysis_tools/benchmark_pipeline.py \\
         configs/siameseim/siameseim_vit-base-p16_32xb128-amp-coslr-1600e_in1k.py \\
-        --reference siameseim --images 200
+        --reference siameseim --images 200 --rounds 5 \\
+        --official-checkout siameseim=../Siamese-Image-Modeling
 """
 import argparse
 import os
@@ -34,7 +39,11 @@ from PIL import Image
 from mmsiam.datasets import unwrap_seeded
 from mmsiam.registry import TRANSFORMS
 from mmsiam.runtime import setup_runtime
-from mmsiam.utils import register_all_modules
+from mmsiam.utils import cpu_model, register_all_modules
+
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
+from benchmark_vs_official import (check_checkouts,  # noqa: E402
+                                   checkout_commit, parse_checkouts)
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field',
           'immunohistochemistry', 'retina', 'page')
@@ -50,9 +59,20 @@ def parse_args(argv=None):
                         help='samples timed (after 10 warm-up samples)')
     parser.add_argument('--reference', choices=['siameseim', 'mulan'],
                         help='also time this official torchvision pipeline')
+    parser.add_argument('--rounds', type=int, default=3,
+                        help='timed rounds of each pipeline, taken in '
+                        'turns; the medians are printed')
+    parser.add_argument('--official-checkout', nargs='+', default=[],
+                        metavar='METHOD=PATH',
+                        help='also time the official code\'s pipeline, '
+                        'imported from these git checkouts (siameseim: '
+                        'OpenGVLab/Siamese-Image-Modeling, conmim: '
+                        'TencentARC/ConMIM)')
     parser.add_argument('--photo-dir', help='JPEGs to use (default: '
                         'scikit-image photos written to a temp dir)')
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.checkouts = parse_checkouts(parser, args.official_checkout)
+    return args
 
 
 def write_photos(folder: str) -> list:
@@ -189,6 +209,9 @@ def images_per_second(pipeline, paths, images: int, warmup: int = 10):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.rounds < 1 or args.images < 1:
+        raise SystemExit('--rounds and --images must be at least 1')
+    checkouts = check_checkouts(args.checkouts)
     setup_runtime()
     # One data-loader worker: one process, one thread.
     torch.set_num_threads(1)
@@ -199,24 +222,42 @@ def main(argv=None):
     random.seed(0)
     np.random.seed(0)
     torch.manual_seed(0)
+    pipelines = {'mmsiam pipeline': config_pipeline(args.config)}
+    if args.reference:
+        pipelines[f'official {args.reference} pipeline (torchvision, from '
+                  'the spec)'] = dict(siameseim=siameseim_reference,
+                                      mulan=mulan_reference)[args.reference]()
+    for method, path in checkouts.items():
+        from official_checkout import official_code_pipeline
+        pipelines[f'official {method} code `{checkout_commit(path)}` '
+                  'pipeline'] = official_code_pipeline(method, path)
     with tempfile.TemporaryDirectory() as tmp:
         paths = (sorted(osp.join(args.photo_dir, f)
                         for f in os.listdir(args.photo_dir))
                  if args.photo_dir else write_photos(tmp))
-        rate = images_per_second(config_pipeline(args.config), paths,
-                                 args.images)
-        print(f'config: {args.config}')
-        print(f'photos: {len(paths)} JPEGs, '
-              f'{"x".join(map(str, IMAGENET_SIZE))} px')
-        print(f'mmsiam pipeline: {rate:.1f} images/s per worker')
-        if args.reference:
-            builder = dict(siameseim=siameseim_reference,
-                           mulan=mulan_reference)[args.reference]
-            reference = images_per_second(builder(), paths, args.images)
-            print(f'official {args.reference} pipeline (torchvision): '
-                  f'{reference:.1f} images/s per worker')
-            print(f'ratio mmsiam / official: x{rate / reference:.2f}')
+        rates = {name: [] for name in pipelines}
+        for _ in range(args.rounds):  # in turns: all meet the same noise
+            for name, pipeline in pipelines.items():
+                rates[name].append(
+                    images_per_second(pipeline, paths, args.images))
+    print(f'config: {args.config}')
+    print(f'machine: {cpu_model()}, one thread (a loader worker)')
+    print(f'photos: {len(paths)} JPEGs, '
+          f'{"x".join(map(str, IMAGENET_SIZE))} px; '
+          f'{args.rounds} rounds of {args.images} images')
+    medians = {name: float(np.median(r)) for name, r in rates.items()}
+    for name, median in medians.items():
+        ratio = '' if name == 'mmsiam pipeline' else \
+            f'; mmsiam x{medians["mmsiam pipeline"] / median:.2f}'
+        print(f'{name}: {median:.1f} images/s per worker'
+              f'{spread(rates[name])}{ratio}')
 
+
+def spread(rates) -> str:
+    """`` (median of a, b, c)`` for more than one round, else nothing."""
+    if len(rates) == 1:
+        return ''
+    return f' (median of {", ".join(f"{r:.1f}" for r in rates)})'
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -1,7 +1,9 @@
-"""The official SiameseIM and ConMIM training steps themselves, imported at
-run time from a user's git checkout (``benchmark_vs_official.py
---official-checkout``), beside the steps rebuilt from the specs
-(``official_steps``). Nothing of the official codes is copied here.
+"""The official SiameseIM and ConMIM training steps and data pipelines
+themselves, imported at run time from a user's git checkout
+(``--official-checkout`` of ``benchmark_vs_official.py``,
+``benchmark_pipeline.py`` and ``gpu_check.py``), beside the steps rebuilt
+from the specs (``official_steps``). Nothing of the official codes is
+copied here.
 
 The official codes were written for timm 0.3.2 / 0.6.12, torch 1.x, numpy
 1.x and CUDA. :func:`install_shims` makes them import and run on mmsiam's
@@ -16,7 +18,9 @@ Each ``*_step`` builds the model of the official ViT-B/16 pretraining
 command, its optimizer and loss scaler, and one batch made by the official
 data transforms from random images, and returns a function that runs one
 whole training step of the official loop (forward with the loss, backward,
-gradient clipping, AdamW, the EMA where the code puts it).
+gradient clipping, AdamW, the EMA where the code puts it). Each
+``*_pipeline`` returns the official data pipeline of the same command, from
+an image file to the sample its training loop gets.
 """
 import math
 import os.path as osp
@@ -121,6 +125,38 @@ def _random_images(batch_size: int, seed: int = 0):
             for _ in range(batch_size)]
 
 
+def siameseim_args(batch_size: int = 1, amp: bool = False,
+                   device: str = 'cpu'):
+    """``main_pretrain`` and its parsed arguments for the official ViT-B/16
+    command (``configs/pretrain/dist_sim_base_1600ep.sh``)."""
+    import timm
+    # main_pretrain.py asserts the timm release it was written for.
+    version, timm.__version__ = timm.__version__, '0.6.12'
+    try:
+        import main_pretrain
+    finally:
+        timm.__version__ = version
+    args = main_pretrain.get_args_parser().parse_args([
+        '--model', 'sim_vit_base_patch16', '--decoder_embed_dim', '768',
+        '--batch_size', str(batch_size), '--epochs', '1600',
+        '--warmup_epochs', '40', '--crop_min', '0.08',
+        '--with_blockwise_mask', '--blockwise_num_masking_patches', '118',
+        '--blr', '6.25e-5', '--weight_decay', '0.05', '--mm', '0.995',
+        '--mmschedule', 'cosine', '--clip_grad', '1.0', '--loss_type', 'sim',
+        '--neg_weight', '0.02', '--device', device
+    ] + ([] if amp else ['--fp32']))
+    return main_pretrain, args
+
+
+def siameseim_masks():
+    """The block-wise mask generator of the official ``ImagenetWithMask``
+    with the command's 118 of 14 x 14 patches."""
+    from util.masking_generator import MaskingGenerator
+    return MaskingGenerator((14, 14), num_masking_patches=118,
+                            max_num_patches=None, min_num_patches=16,
+                            fixed_num_masking_patches=True)
+
+
 def siameseim_step(checkout: str, amp: bool,
                    batch_size: int) -> Callable[[], torch.Tensor]:
     """One step of the official SiameseIM loop (``engine_pretrain.py``),
@@ -134,27 +170,11 @@ def siameseim_step(checkout: str, amp: bool,
             'nccl' if device.type == 'cuda' else 'gloo',
             init_method='file://' + tempfile.mktemp(prefix='mmsiam_gloo_'),
             rank=0, world_size=1)
-    import timm
-    # main_pretrain.py asserts the timm release it was written for.
-    version, timm.__version__ = timm.__version__, '0.6.12'
-    try:
-        import main_pretrain
-    finally:
-        timm.__version__ = version
+    main_pretrain, args = siameseim_args(batch_size, amp, device.type)
     import models_sim
     from timm.optim import param_groups_weight_decay
-    from util.masking_generator import MaskingGenerator
     from util.misc import NativeScalerWithGradNormCount
 
-    args = main_pretrain.get_args_parser().parse_args([
-        '--model', 'sim_vit_base_patch16', '--decoder_embed_dim', '768',
-        '--batch_size', str(batch_size), '--epochs', '1600',
-        '--warmup_epochs', '40', '--crop_min', '0.08',
-        '--with_blockwise_mask', '--blockwise_num_masking_patches', '118',
-        '--blr', '6.25e-5', '--weight_decay', '0.05', '--mm', '0.995',
-        '--mmschedule', 'cosine', '--clip_grad', '1.0', '--loss_type', 'sim',
-        '--neg_weight', '0.02', '--device', device.type
-    ] + ([] if amp else ['--fp32']))
     lr = args.blr * 4096 / 256
     model = models_sim.__dict__[args.model](
         norm_pix_loss=args.norm_pix_loss, args=args).to(device).train()
@@ -163,9 +183,7 @@ def siameseim_step(checkout: str, amp: bool,
         betas=(0.9, args.beta2))
     scaler = NativeScalerWithGradNormCount(enabled=not args.fp32)
     transform = main_pretrain.DataAugmentationForSIM(args)
-    masks = MaskingGenerator((14, 14), num_masking_patches=118,
-                             max_num_patches=None, min_num_patches=16,
-                             fixed_num_masking_patches=True)
+    masks = siameseim_masks()
     samples, _, mask = torch.utils.data.default_collate(
         [(transform(image), 0, masks()) for image in _random_images(
             batch_size)])
@@ -199,32 +217,38 @@ class _WithModule(torch.nn.Module):
         return self.module(*args, **kwargs)
 
 
-def conmim_step(checkout: str, amp: bool,
-                batch_size: int) -> Callable[[], torch.Tensor]:
-    """One step of the official ConMIM loop: its loss and teacher EMA exist
-    only inside ``engine_for_pretraining.train_one_epoch``, so each step
-    calls that loop on one batch. ViT-B/16 with the README's pretraining
-    command (given for ViT-L) and layer scale 0.1 (its help text's value
-    for ViT-B). ConMIM's loop always autocasts: fp32 runs it on CPU with the
-    autocast shim off (on CUDA, fp32 is not an official setting)."""
+def conmim_args(batch_size: int = 1, device: str = 'cpu'):
+    """``run_conmim_pretraining`` and its parsed arguments for ViT-B/16 with
+    the README's pretraining command (given for ViT-L) and layer scale 0.1
+    (its help text's value for ViT-B)."""
     import run_conmim_pretraining as official
-    import utils
-    from datasets import DataAugmentationForConMIM
-    from engine_for_pretraining import train_one_epoch
-    from optim_factory import create_optimizer
-    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     argv, sys.argv = sys.argv, [
         'run_conmim_pretraining.py', '--model', 'conmim_base_patch16_224',
         '--mask_ratio', '0.75', '--mask_type', 'random_mps32',
         '--batch_size', str(batch_size), '--lr', '7.5e-4',
         '--warmup_epochs', '10', '--epochs', '800', '--clip_grad', '1.0',
         '--drop_path', '0', '--layer_scale_init_value', '0.1',
-        '--imagenet_default_mean_and_std', '--device', device.type
+        '--imagenet_default_mean_and_std', '--device', device
     ]
     try:
-        args = official.get_args()
+        return official, official.get_args()
     finally:
         sys.argv = argv
+
+
+def conmim_step(checkout: str, amp: bool,
+                batch_size: int) -> Callable[[], torch.Tensor]:
+    """One step of the official ConMIM loop: its loss and teacher EMA exist
+    only inside ``engine_for_pretraining.train_one_epoch``, so each step
+    calls that loop on one batch (:func:`conmim_args`). ConMIM's loop
+    always autocasts: fp32 runs it on CPU with the autocast shim off (on
+    CUDA, fp32 is not an official setting)."""
+    device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    official, args = conmim_args(batch_size, device.type)
+    import utils
+    from datasets import DataAugmentationForConMIM
+    from engine_for_pretraining import train_one_epoch
+    from optim_factory import create_optimizer
     student = official.get_model(args).to(device)
     teacher = official.get_model(args).to(device)
     teacher.load_state_dict(student.state_dict(), strict=False)
@@ -271,3 +295,38 @@ def official_code_step(method: str, checkout: str, amp: bool,
     install_shims(torch.bfloat16 if amp else None)
     sys.path.insert(0, checkout)
     return STEPS[method](checkout, amp, batch_size)
+
+
+def siameseim_pipeline() -> Callable[[str], tuple]:
+    """One sample of the official ``ImagenetWithMask`` (an ``ImageFolder``):
+    torchvision's PIL loader, ``DataAugmentationForSIM`` (both views with
+    ``ToTensor`` and ``Normalize``, the relative geometry) and the mask."""
+    from torchvision.datasets.folder import pil_loader
+    main_pretrain, args = siameseim_args()
+    transform = main_pretrain.DataAugmentationForSIM(args)
+    masks = siameseim_masks()
+    return lambda path: (transform(pil_loader(path)), masks())
+
+
+def conmim_pipeline() -> Callable[[str], tuple]:
+    """One sample of the official ConMIM ``ImageFolder``: its PIL loader and
+    ``DataAugmentationForConMIM`` (the weak and strong views with
+    ``ToTensor`` and ``Normalize``, and the mask)."""
+    from dataset_folder import pil_loader
+    from datasets import DataAugmentationForConMIM
+    _, args = conmim_args()
+    transform = DataAugmentationForConMIM(args)
+    return lambda path: transform(pil_loader(path))
+
+
+PIPELINES = dict(siameseim=siameseim_pipeline, conmim=conmim_pipeline)
+
+
+def official_code_pipeline(method: str,
+                           checkout: str) -> Callable[[str], tuple]:
+    """The official ``method`` data pipeline from ``checkout``: a function
+    from an image file to the sample the official training loop gets."""
+    checkout = check_checkout(method, checkout)
+    install_shims(None)
+    sys.path.insert(0, checkout)
+    return PIPELINES[method]()

@@ -9,7 +9,7 @@ patch_size = 16
 
 teacher_augmentation = [
     {{_base_.color_jitter}},
-    {{_base_.random_grayscale}},
+    {{_base_.pil_random_grayscale}},
     {{_base_.weak_blur}},
     {{_base_.solarize}},
 ]

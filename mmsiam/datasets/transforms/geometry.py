@@ -4,8 +4,10 @@ from typing import Sequence
 
 import numpy as np
 import torch
+from mmcv.image.geometric import pillow_interp_codes
 from mmcv.transforms import BaseTransform
 from mmpretrain.datasets.transforms import RandomResizedCrop
+from PIL import Image
 
 from mmsiam.registry import TRANSFORMS
 
@@ -13,26 +15,49 @@ from mmsiam.registry import TRANSFORMS
 @TRANSFORMS.register_module()
 class RandomResizedCropWithBox(RandomResizedCrop):
     """mmpretrain's ``RandomResizedCrop`` (torchvision's sampling: 10 tries,
-    then a centre crop) that also records the crop.
+    then a centre crop) that also records the crop, and also crops a PIL
+    image (``crop`` then ``resize``, the same pixels as the array path with
+    ``backend='pillow'``; see ``pil_transforms.py``).
 
     Added keys:
 
     - ``crop_box`` (tuple[int]): ``(top, left, height, width)`` of the crop
       in pixels of the image it was taken from (after any earlier flip).
     - ``crop_source_width`` (int): width of that image.
+
+    Shape: ``img`` ``(H, W, C)`` array or PIL image -> the same kind of
+    ``scale`` (``(h, w)``).
     """
 
-    def rand_crop_params(self, img: np.ndarray):
+    def rand_crop_params(self, img):
+        if isinstance(img, Image.Image):
+            # mmpretrain's sampling reads only the shape.
+            img = np.broadcast_to(np.uint8(0), (img.height, img.width))
         box = super().rand_crop_params(img)
         self._last_box = tuple(int(v) for v in box)
         return box
 
     def transform(self, results: dict) -> dict:
-        source_width = results['img'].shape[1]
-        results = super().transform(results)
+        img = results['img']
+        if isinstance(img, Image.Image):
+            source_width = img.width
+            results['img'] = self._crop_pil(img)
+            results['img_shape'] = tuple(self.scale)
+        else:
+            source_width = img.shape[1]
+            results = super().transform(results)
         results['crop_box'] = self._last_box
         results['crop_source_width'] = source_width
         return results
+
+    def _crop_pil(self, image: Image.Image) -> Image.Image:
+        if self.backend != 'pillow':
+            raise ValueError(
+                f"RandomResizedCropWithBox(backend='{self.backend}') got a "
+                "PIL image; use backend='pillow' or crop before ToPIL")
+        top, left, height, width = self.rand_crop_params(image)
+        return image.crop((left, top, left + width, top + height)).resize(
+            tuple(self.scale[::-1]), pillow_interp_codes[self.interpolation])
 
 
 def relative_geometry(box1: Sequence[float], box2: Sequence[float],

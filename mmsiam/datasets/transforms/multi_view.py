@@ -2,8 +2,18 @@ import copy
 from typing import List, Optional, Sequence
 
 from mmcv.transforms import BaseTransform, Compose
+from PIL import Image
 
 from mmsiam.registry import TRANSFORMS
+
+
+def view_input(results: dict) -> dict:
+    """A deep copy of ``results`` for one view, with a PIL ``img`` copied by
+    ``Image.copy`` (a memory copy, 0.03 ms at 500 x 375) instead of
+    ``deepcopy``'s pickling round trip (0.7 ms)."""
+    img = results.get('img')
+    memo = {id(img): img.copy()} if isinstance(img, Image.Image) else {}
+    return copy.deepcopy(results, memo)
 
 
 @TRANSFORMS.register_module()
@@ -12,12 +22,13 @@ class MultiViewWithKeys(BaseTransform):
 
     mmpretrain's ``MultiView`` keeps only ``img``; methods that relate views
     (crop boxes, flips) need more. Each view's pipeline runs on a deep copy of
-    the input; ``img`` and every key in ``keys`` become lists with one entry
+    the input (``img`` an array or, after ``ToPIL``, a PIL image); ``img`` and every key in ``keys`` become lists with one entry
     per view, in pipeline order. A key that some view does not produce is an
-    error naming the key and the view. With ``view_types`` (one name per
-    group) ``view_type`` lists the type of every view, e.g. ``['global',
-    'global', 'local', 'local', 'cutout']``; pack it with
-    ``PackInputs(meta_keys=['view_type'])``.
+    error naming the key and the view, and so is a view that ends as a PIL
+    image (its pipeline must end with ``ToNumpy(to_bgr=True)``). With
+    ``view_types`` (one name per group) ``view_type`` lists the type of
+    every view, e.g. ``['global', 'global', 'local', 'local', 'cutout']``;
+    pack it with ``PackInputs(meta_keys=['view_type'])``.
 
     Args:
         transforms (list[list[dict]]): One pipeline per view group.
@@ -55,13 +66,18 @@ class MultiViewWithKeys(BaseTransform):
         self.keys = tuple(keys)
 
     def transform(self, results: dict) -> dict:
-        views = [pipeline(copy.deepcopy(results))
-                 for pipeline in self.pipelines]
+        views = [pipeline(view_input(results)) for pipeline in self.pipelines]
         for index, view in enumerate(views):
             missing = [k for k in ('img', ) + self.keys if k not in view]
             if missing:
                 raise KeyError(f'view {index} of MultiViewWithKeys has no '
                                f'{missing}; its pipeline must produce them')
+            if isinstance(view['img'], Image.Image):
+                raise TypeError(
+                    f'view {index} of MultiViewWithKeys ends as a PIL image; '
+                    "end its pipeline with dict(type='ToNumpy', to_bgr=True)"
+                    ' (mmsiam packs BGR arrays; the data preprocessor turns '
+                    'them to RGB)')
         results['img'] = [view['img'] for view in views]
         for key in self.keys:
             results[key] = [view[key] for view in views]
