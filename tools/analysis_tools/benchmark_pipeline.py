@@ -42,8 +42,9 @@ from mmsiam.runtime import setup_runtime
 from mmsiam.utils import cpu_model, register_all_modules
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_vs_official import (check_checkouts,  # noqa: E402
-                                   checkout_commit, parse_checkouts)
+from benchmark_vs_official import (add_checkout_argument,  # noqa: E402
+                                   check_checkouts, checkout_commit,
+                                   parse_checkouts)
 
 PHOTOS = ('astronaut', 'chelsea', 'coffee', 'rocket', 'hubble_deep_field',
           'immunohistochemistry', 'retina', 'page')
@@ -62,12 +63,7 @@ def parse_args(argv=None):
     parser.add_argument('--rounds', type=int, default=3,
                         help='timed rounds of each pipeline, taken in '
                         'turns; the medians are printed')
-    parser.add_argument('--official-checkout', nargs='+', default=[],
-                        metavar='METHOD=PATH',
-                        help='also time the official code\'s pipeline, '
-                        'imported from these git checkouts (siameseim: '
-                        'OpenGVLab/Siamese-Image-Modeling, conmim: '
-                        'TencentARC/ConMIM)')
+    add_checkout_argument(parser, 'the official code\'s pipeline')
     parser.add_argument('--photo-dir', help='JPEGs to use (default: '
                         'scikit-image photos written to a temp dir)')
     args = parser.parse_args(argv)

@@ -79,12 +79,7 @@ def parse_args(argv=None):
                         help='run the official sides with the CPU malloc '
                         'setting of tools/train.py too (the mmsiam side '
                         'always has it)')
-    parser.add_argument('--official-checkout', nargs='+', default=[],
-                        metavar='METHOD=PATH',
-                        help='also time the official code itself, imported '
-                        'from these git checkouts (siameseim: '
-                        'OpenGVLab/Siamese-Image-Modeling, conmim: '
-                        'TencentARC/ConMIM)')
+    add_checkout_argument(parser, 'the official code\'s step')
     # One side in this process (what the rounds run).
     parser.add_argument('--run', choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument('--method', help=argparse.SUPPRESS)
@@ -92,6 +87,16 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args.checkouts = parse_checkouts(parser, args.official_checkout)
     return args
+
+
+def add_checkout_argument(parser, what: str) -> None:
+    """``--official-checkout METHOD=PATH ...``: also time ``what``, imported
+    from git checkouts of the official codes (:func:`parse_checkouts`)."""
+    parser.add_argument('--official-checkout', nargs='+', default=[],
+                        metavar='METHOD=PATH',
+                        help=f'also time {what}, imported from these git '
+                        'checkouts (siameseim: OpenGVLab/Siamese-Image-'
+                        'Modeling, conmim: TencentARC/ConMIM)')
 
 
 def parse_checkouts(parser, pairs):

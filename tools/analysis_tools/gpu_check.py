@@ -79,6 +79,7 @@ ROWS_PREFIX = 'GPU_CHECK_ROWS '
 
 
 def parse_args(argv=None):
+    from benchmark_vs_official import add_checkout_argument, parse_checkouts
     parser = argparse.ArgumentParser(
         description='A few training iterations of every paper config on '
         'the GPUs present, as one table (docs/performance.md, "On CUDA")')
@@ -108,10 +109,8 @@ def parse_args(argv=None):
                         '2 on CPU)')
     parser.add_argument('--cfg-options', nargs='+', default=[],
                         help='key=value pairs merged into every config')
-    parser.add_argument('--official-checkout', nargs='+', default=[],
-                        metavar='METHOD=PATH',
-                        help='time the official code of the ViT-B configs '
-                        'too (benchmark_vs_official.py)')
+    add_checkout_argument(parser, 'the official code\'s step beside the '
+                          'ViT-B configs\'')
     parser.add_argument('--timeout', type=int, default=1200,
                         help='seconds per process group')
     parser.add_argument('--out', help='also write the rows as JSON here')
@@ -142,7 +141,6 @@ def parse_args(argv=None):
     if args.iters < 1 or args.warmup < 1:
         parser.error('--iters and --warmup must be 1 or more (the EMA '
                      'check needs an earlier step)')
-    from benchmark_vs_official import parse_checkouts
     args.checkouts = parse_checkouts(parser, args.official_checkout)
     return args
 

@@ -195,8 +195,28 @@ class PILRandomGrayscale(RandomGrayscale):
         return grey.convert('RGB') if self.keep_channels else grey
 
 
+class PILAugmentMixin:
+    """For mmpretrain's ``BaseAugTransform`` subclasses: arrays go to the
+    transform itself; a PIL image gets :meth:`pil_operation` after the same
+    draws (``random_disable``, then the fixed value named
+    ``fixed_magnitude`` or ``random_magnitude``)."""
+
+    fixed_magnitude: str
+
+    def transform(self, results: Dict) -> Dict:
+        if not isinstance(results['img'], Image.Image):
+            return super().transform(results)
+        if self.random_disable():
+            return results
+        magnitude = getattr(self, self.fixed_magnitude)
+        if magnitude is None:
+            magnitude = self.random_magnitude()
+        results['img'] = self.pil_operation(results['img'], magnitude)
+        return results
+
+
 @TRANSFORMS.register_module()
-class PILGaussianBlur(GaussianBlur):
+class PILGaussianBlur(PILAugmentMixin, GaussianBlur):
     """mmpretrain's ``GaussianBlur`` (``ImageFilter.GaussianBlur``, as the
     official codes' PIL blur) that also blurs a PIL image in place of an
     array round trip. The same draws; arrays go to ``GaussianBlur``.
@@ -205,20 +225,14 @@ class PILGaussianBlur(GaussianBlur):
     Shape: ``img`` keeps its kind and size.
     """
 
-    def transform(self, results: Dict) -> Dict:
-        if not isinstance(results['img'], Image.Image):
-            return super().transform(results)
-        if self.random_disable():
-            return results
-        radius = self.radius if self.radius is not None else \
-            self.random_magnitude()
-        results['img'] = results['img'].filter(
-            ImageFilter.GaussianBlur(radius=radius))
-        return results
+    fixed_magnitude = 'radius'
+
+    def pil_operation(self, image: Image.Image, radius: float):
+        return image.filter(ImageFilter.GaussianBlur(radius=radius))
 
 
 @TRANSFORMS.register_module()
-class PILSolarize(Solarize):
+class PILSolarize(PILAugmentMixin, Solarize):
     """mmpretrain's ``Solarize`` (invert the values ``>= thr``) that also
     solarizes a PIL image (``ImageOps.solarize``). The same draws; arrays
     go to ``Solarize``.
@@ -227,11 +241,7 @@ class PILSolarize(Solarize):
     Shape: ``img`` keeps its kind and size.
     """
 
-    def transform(self, results: Dict) -> Dict:
-        if not isinstance(results['img'], Image.Image):
-            return super().transform(results)
-        if self.random_disable():
-            return results
-        thr = self.thr if self.thr is not None else self.random_magnitude()
-        results['img'] = ImageOps.solarize(results['img'], threshold=thr)
-        return results
+    fixed_magnitude = 'thr'
+
+    def pil_operation(self, image: Image.Image, thr: float):
+        return ImageOps.solarize(image, threshold=thr)
