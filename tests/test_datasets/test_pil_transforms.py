@@ -150,7 +150,7 @@ def test_wrong_images_and_backends_are_errors_that_say_what_to_do():
     with pytest.raises(ValueError, match="backend='cv2'.*crop before ToPIL"):
         RandomResizedCropWithBox(scale=8, backend='cv2')(dict(img=rgb))
     with pytest.raises(TypeError, match=r"\['gt_bboxes'\].*before ToPIL"):
-        PILRandomFlip(prob=1.0, direction='horizontal')(
+        PILRandomFlip(prob=0.0, direction='horizontal')(
             dict(img=rgb, gt_bboxes=np.zeros((1, 4), np.float32)))
 
 

@@ -104,16 +104,20 @@ class PILRandomFlip(RandomFlip):
     Shape: ``img`` keeps its kind and size.
     """
 
+    def transform(self, results: dict) -> dict:
+        if isinstance(results['img'], Image.Image):
+            annotations = [key for key in ('gt_bboxes', 'gt_keypoints',
+                                           'gt_seg_map')
+                           if results.get(key) is not None]
+            if annotations:  # checked before the draw: every time
+                raise TypeError(
+                    f'PILRandomFlip flips a PIL image alone, but the results '
+                    f'also hold {annotations}: flip the array before ToPIL')
+        return super().transform(results)
+
     def _flip(self, results: dict) -> None:
         if not isinstance(results['img'], Image.Image):
             return super()._flip(results)
-        annotations = [key for key in ('gt_bboxes', 'gt_keypoints',
-                                       'gt_seg_map')
-                       if results.get(key) is not None]
-        if annotations:
-            raise TypeError(
-                f'PILRandomFlip flips a PIL image alone, but the results '
-                f'also hold {annotations}: flip the array before ToPIL')
         results['img'] = results['img'].transpose(
             PIL_FLIPS[results['flip_direction']])
 
