@@ -223,8 +223,9 @@ def main(argv=None):
         pipelines[f'official {args.reference} pipeline (torchvision, from '
                   'the spec)'] = dict(siameseim=siameseim_reference,
                                       mulan=mulan_reference)[args.reference]()
-    for method, path in checkouts.items():
+    if checkouts:
         from official_checkout import official_code_pipeline
+    for method, path in checkouts.items():
         pipelines[f'official {method} code `{checkout_commit(path)}` '
                   'pipeline'] = official_code_pipeline(method, path)
     with tempfile.TemporaryDirectory() as tmp:
@@ -254,6 +255,7 @@ def spread(rates) -> str:
     if len(rates) == 1:
         return ''
     return f' (median of {", ".join(f"{r:.1f}" for r in rates)})'
+
 
 if __name__ == '__main__':
     sys.exit(main())

@@ -288,12 +288,20 @@ def conmim_step(checkout: str, amp: bool,
 STEPS = dict(siameseim=siameseim_step, conmim=conmim_step)
 
 
-def official_code_step(method: str, checkout: str, amp: bool,
-                       batch_size: int) -> Callable[[], torch.Tensor]:
-    """The official ``method`` step from ``checkout`` (see module doc)."""
+def import_from_checkout(method: str, checkout: str, amp: bool) -> str:
+    """Make ``method``'s official code in ``checkout`` importable, with the
+    shims (bf16 autocast for ``amp``); returns the checkout's absolute
+    path."""
     checkout = check_checkout(method, checkout)
     install_shims(torch.bfloat16 if amp else None)
     sys.path.insert(0, checkout)
+    return checkout
+
+
+def official_code_step(method: str, checkout: str, amp: bool,
+                       batch_size: int) -> Callable[[], torch.Tensor]:
+    """The official ``method`` step from ``checkout`` (see module doc)."""
+    checkout = import_from_checkout(method, checkout, amp)
     return STEPS[method](checkout, amp, batch_size)
 
 
@@ -326,7 +334,5 @@ def official_code_pipeline(method: str,
                            checkout: str) -> Callable[[str], tuple]:
     """The official ``method`` data pipeline from ``checkout``: a function
     from an image file to the sample the official training loop gets."""
-    checkout = check_checkout(method, checkout)
-    install_shims(None)
-    sys.path.insert(0, checkout)
+    import_from_checkout(method, checkout, amp=False)
     return PIPELINES[method]()

@@ -22,9 +22,10 @@ class MultiViewWithKeys(BaseTransform):
 
     mmpretrain's ``MultiView`` keeps only ``img``; methods that relate views
     (crop boxes, flips) need more. Each view's pipeline runs on a deep copy of
-    the input (``img`` an array or, after ``ToPIL``, a PIL image); ``img`` and every key in ``keys`` become lists with one entry
-    per view, in pipeline order. A key that some view does not produce is an
-    error naming the key and the view, and so is a view that ends as a PIL
+    the input (``img`` an array or, after ``ToPIL``, a PIL image); ``img``
+    and every key in ``keys`` become lists with one entry per view, in
+    pipeline order. A key that some view does not produce is an error
+    naming the key and the view, and so is a view that ends as a PIL
     image (its pipeline must end with ``ToNumpy(to_bgr=True)``). With
     ``view_types`` (one name per group) ``view_type`` lists the type of
     every view, e.g. ``['global', 'global', 'local', 'local', 'cutout']``;
