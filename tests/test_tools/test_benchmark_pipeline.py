@@ -68,3 +68,22 @@ def test_a_folder_without_the_official_code_is_named(tmp_path):
         f'error: --official-checkout siameseim={tmp_path}: no models_sim.py '
         'there; expected a git checkout of '
         'https://github.com/OpenGVLab/Siamese-Image-Modeling')
+
+
+def test_pipelines_are_timed_in_turns_of_ten_samples():
+    """So that all meet the same load of a shared machine."""
+    tool = load_tool('analysis_tools/benchmark_pipeline.py')
+    calls = []
+    pipelines = {name: (lambda path, name=name: calls.append((name, path)))
+                 for name in ('mmsiam', 'official')}
+    rates = tool.paired_rates(pipelines, ['a.jpg', 'b.jpg', 'c.jpg'], 25,
+                              warmup=2)
+    assert set(rates) == {'mmsiam', 'official'}
+    assert all(rate > 0 for rate in rates.values())
+    names = [name for name, _ in calls]
+    assert names == (['mmsiam'] * 2 + ['official'] * 2 +
+                     ['mmsiam'] * 10 + ['official'] * 10 +
+                     ['mmsiam'] * 10 + ['official'] * 10 +
+                     ['mmsiam'] * 5 + ['official'] * 5)
+    timed = [path for name, path in calls[4:] if name == 'official']
+    assert timed == [['a.jpg', 'b.jpg', 'c.jpg'][i % 3] for i in range(25)]

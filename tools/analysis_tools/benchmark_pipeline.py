@@ -12,8 +12,9 @@ tensor ops). ``--official-checkout siameseim=PATH`` (or ``conmim=PATH``)
 also times the official code's own pipeline, imported from a git checkout
 (``official_checkout.py``): its ``ImageFolder`` PIL loader and data
 augmentation, views, ``ToTensor`` / ``Normalize`` and mask. All run on the
-same files, in turns (``--rounds``), and each prints the median images/s
-per worker and its ratio to mmsiam's; with ``num_workers`` workers on as
+same files, in turns of 10 samples (so all meet the same load of a shared
+machine), for ``--rounds`` rounds, and each prints the median images/s per
+worker and its ratio to mmsiam's; with ``num_workers`` workers on as
 many cores, the loader delivers about that many times more.
 
 Example (the table of docs/performance.md)::
@@ -57,7 +58,8 @@ def parse_args(argv=None):
         description='Images/s of one worker for a training pipeline')
     parser.add_argument('config', help='pretraining config')
     parser.add_argument('--images', type=int, default=200,
-                        help='samples timed (after 10 warm-up samples)')
+                        help='samples timed per round (after 10 warm-up '
+                        'samples)')
     parser.add_argument('--reference', choices=['siameseim', 'mulan'],
                         help='also time this official torchvision pipeline')
     parser.add_argument('--rounds', type=int, default=3,
@@ -194,13 +196,25 @@ def mulan_reference():
     return run
 
 
-def images_per_second(pipeline, paths, images: int, warmup: int = 10):
-    for i in range(warmup):
-        pipeline(paths[i % len(paths)])
-    start = time.perf_counter()
-    for i in range(images):
-        pipeline(paths[i % len(paths)])
-    return images / (time.perf_counter() - start)
+def paired_rates(pipelines: dict, paths, images: int, warmup: int = 10,
+                 chunk: int = 10) -> dict:
+    """Images/s of each pipeline over ``images`` samples, timed in chunks of
+    ``chunk`` samples taken in turns, so that all pipelines meet the same
+    load of a shared machine (whose speed can change by half within a
+    minute), after ``warmup`` untimed samples each."""
+    for pipeline in pipelines.values():
+        for i in range(warmup):
+            pipeline(paths[i % len(paths)])
+    seconds = dict.fromkeys(pipelines, 0.)
+    for first in range(0, images, chunk):
+        samples = [paths[i % len(paths)]
+                   for i in range(first, min(first + chunk, images))]
+        for name, pipeline in pipelines.items():
+            start = time.perf_counter()
+            for path in samples:
+                pipeline(path)
+            seconds[name] += time.perf_counter() - start
+    return {name: images / seconds[name] for name in pipelines}
 
 
 def main(argv=None):
@@ -233,10 +247,10 @@ def main(argv=None):
                         for f in os.listdir(args.photo_dir))
                  if args.photo_dir else write_photos(tmp))
         rates = {name: [] for name in pipelines}
-        for _ in range(args.rounds):  # in turns: all meet the same noise
-            for name, pipeline in pipelines.items():
-                rates[name].append(
-                    images_per_second(pipeline, paths, args.images))
+        for _ in range(args.rounds):
+            for name, rate in paired_rates(pipelines, paths,
+                                           args.images).items():
+                rates[name].append(rate)
     print(f'config: {args.config}')
     print(f'machine: {cpu_model()}, one thread (a loader worker)')
     print(f'photos: {len(paths)} JPEGs, '
